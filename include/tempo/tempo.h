@@ -1,0 +1,10 @@
+/* tempo — run jobs on schedules inside your own event loop. Umbrella header. */
+#ifndef TEMPO_H
+#define TEMPO_H
+
+#include <tempo/version.h>
+#include <tempo/error.h>
+#include <tempo/clock.h>
+#include <tempo/trigger.h>
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Install everything tempo's build, tests and benchmarks need, from Debian 12's
+# packages. Idempotent: packages already present are not reinstalled, and apt is
+# only consulted when something is missing. Run as root (or with sudo available).
+set -eu
+
+packages="
+  build-essential cmake ninja-build pkg-config git
+  clang-14 libclang-rt-14-dev
+  libbson-dev libcmocka-dev
+  tzdata
+  python3 python3-croniter python3-apscheduler
+  valgrind
+"
+
+missing=""
+for p in $packages; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+  sudo="sudo"
+else
+  echo "setup: missing packages:$missing; run this script as root" >&2
+  exit 1
+fi
+
+echo "setup: installing$missing"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+echo "setup: done"
