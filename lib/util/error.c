@@ -40,10 +40,10 @@ tempo_status_t tempo__error_set(tempo_error_t *err, tempo_status_t code, const c
     return code;
 }
 
-tempo_status_t tempo__error_prefix(tempo_error_t *err, const char *fmt, ...)
+tempo_status_t tempo__error_prefix(tempo_error_t *err, tempo_status_t code, const char *fmt, ...)
 {
     if (!err)
-        return TEMPO_OK;
+        return code;
     char old[TEMPO_ERROR_MESSAGE_MAX];
     va_list ap;
     memcpy(old, err->message, sizeof old);
@@ -62,7 +62,8 @@ tempo_status_t tempo__error_prefix(tempo_error_t *err, const char *fmt, ...)
         used += len;
     }
     err->message[used] = '\0';
-    return err->code;
+    err->code = code;
+    return code;
 }
 
 void tempo__error_clear(tempo_error_t *err)

@@ -9,9 +9,10 @@
 tempo_status_t tempo__error_set(tempo_error_t *err, tempo_status_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefix an existing message: "trigger 'and' child 2: <old message>". */
-tempo_status_t tempo__error_prefix(tempo_error_t *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Prefix an existing message ("trigger 'and' child 2: <old message>"), set
+ * its code to `code` and return `code` (also when err is NULL). */
+tempo_status_t tempo__error_prefix(tempo_error_t *err, tempo_status_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void tempo__error_clear(tempo_error_t *err);
 

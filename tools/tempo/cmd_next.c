@@ -1,0 +1,27 @@
+/* `tempo next`: the next COUNT fire times, one ISO 8601 line each.
+ *
+ * The output is meant for scripts and for diffing, so it holds nothing but
+ * the times: no header, no "no more" line. A trigger that ends (a 7-field
+ * expression whose years run out) or never fires simply prints fewer lines,
+ * and that is still success: the question had an answer. */
+#include <stdio.h>
+
+#include "cli.h"
+
+int tempo__cli_run_next(const tempo__cli_options_t *opts, const tempo__cli_setup_t *setup)
+{
+    tempo_time_t t = setup->after;
+    for (int i = 0; i < opts->count; i++) {
+        char line[TEMPO__CLI_TIME_MAX];
+        int rc = tempo__cli_next_fire(setup, t, &t);
+        if (rc == TEMPO__CLI_OK && t == TEMPO_TIME_NONE)
+            break;
+        if (rc == TEMPO__CLI_OK)
+            rc = tempo__cli_format_time(t, setup->zone, line);
+        if (rc != TEMPO__CLI_OK)
+            return rc;
+        if (puts(line) == EOF)
+            break; /* reported by tempo__cli_finish_output() */
+    }
+    return tempo__cli_finish_output();
+}

@@ -1,0 +1,78 @@
+/* Help texts. Kept to 80 columns; docs/cli.md is the long form. */
+#include "cli.h"
+
+const char tempo__cli_usage_main[] =
+    "Usage: tempo COMMAND [OPTIONS] EXPRESSION\n"
+    "\n"
+    "Show when a cron schedule fires, computed by the tempo library.\n"
+    "\n"
+    "Commands:\n"
+    "  next             print the next fire times of an expression\n"
+    "  explain          describe an expression in plain English\n"
+    "  help [COMMAND]   show this help, or a command's\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help       show this help and exit\n"
+    "      --version    show the version and exit\n"
+    "\n"
+    "Run 'tempo COMMAND --help' for the options of a command.\n";
+
+/* The parts next and explain share. */
+#define USAGE_EXPRESSION                                                            \
+    "EXPRESSION is a crontab line of 5 fields (minute hour day month day_of_week),\n" \
+    "6 fields (second first), 7 fields (second first, year last), or a macro:\n"     \
+    "@yearly, @monthly, @weekly, @daily, @hourly. Give it as one argument, or\n"     \
+    "one argument per field. --fields takes the named-field form instead:\n"         \
+    "\"hour=9 minute=30 day_of_week=mon-fri\" (day_of_week 0 = Monday).\n"
+
+#define USAGE_COMMON_OPTIONS                                                         \
+    "      --tz ZONE          the schedule's time zone, also used for output: an\n"  \
+    "                         IANA name, UTC, an offset (+05:30), or local (default)\n" \
+    "      --after TIME       start strictly after this ISO 8601 time (default:\n"   \
+    "                         now); without an offset it is a wall time in ZONE\n"   \
+    "      --dst-gap POLICY   shift (default): a fixed-hour time inside a DST gap\n" \
+    "                         fires once, when the gap ends; skip: it does not fire\n" \
+    "      --fields FIELDS    the named-field form instead of EXPRESSION\n"          \
+    "  -h, --help             show this help and exit\n"
+
+#define USAGE_EXIT                                                                   \
+    "Exit status: 0 success, 2 invalid usage or input (one line on stderr),\n"       \
+    "1 any other failure.\n"
+
+const char tempo__cli_usage_next[] =
+    "Usage: tempo next [OPTIONS] EXPRESSION\n"
+    "       tempo next [OPTIONS] --fields FIELDS\n"
+    "\n"
+    "Print the next fire times, one per line, as ISO 8601 with seconds and a\n"
+    "numeric offset in ZONE (2027-03-29T09:30:00+02:00). A schedule that ends\n"
+    "or never fires prints fewer lines, or none.\n"
+    "\n" USAGE_EXPRESSION
+    "\n"
+    "Options:\n"
+    "  -n, --count COUNT      how many fire times (1-10000, default 5)\n"
+    USAGE_COMMON_OPTIONS
+    "\n"
+    "Example: tempo next --tz Europe/Berlin -n 3 \"30 9 * * mon-fri\"\n"
+    "\n" USAGE_EXIT;
+
+const char tempo__cli_usage_explain[] =
+    "Usage: tempo explain [OPTIONS] EXPRESSION\n"
+    "       tempo explain [OPTIONS] --fields FIELDS\n"
+    "\n"
+    "Describe the schedule in plain English with its zone, show the normalized\n"
+    "expression, and the next three fire times:\n"
+    "\n"
+    "  at 09:30 on Monday through Friday (Europe/Berlin)\n"
+    "  normalized: 30 9 * * 1-5\n"
+    "  next: 2027-03-29T09:30:00+02:00\n"
+    "  ...\n"
+    "\n"
+    "\"next: never fires\" marks a schedule with no fire time (\"0 0 30 2 *\"),\n"
+    "\"next: no more\" the end of one whose years run out.\n"
+    "\n" USAGE_EXPRESSION
+    "\n"
+    "Options:\n"
+    USAGE_COMMON_OPTIONS
+    "\n"
+    "Example: tempo explain --tz Europe/Berlin \"30 9 * * mon-fri\"\n"
+    "\n" USAGE_EXIT;
