@@ -64,7 +64,8 @@ TEMPO_API const tempo_zone_t *tempo_zone_utc(void);
  * "local" the resolved name when known, else "local". */
 TEMPO_API const char *tempo_zone_name(const tempo_zone_t *zone);
 
-/* The wall-clock time in `zone` at instant `t` (offset, is_dst, wday, yday filled). */
+/* The wall-clock time in `zone` at instant `t` (offset, is_dst, wday, yday
+ * filled). t == TEMPO_TIME_NONE is TEMPO_EINVAL. */
 TEMPO_API tempo_status_t tempo_zone_to_civil(const tempo_zone_t *zone, tempo_time_t t,
                                              tempo_civil_t *out, tempo_error_t *err);
 
@@ -83,7 +84,8 @@ typedef struct tempo_local {
      * fold=0. */
     tempo_time_t earlier;
     tempo_time_t later;
-    /* GAP only: the first instant after the gap (the transition). */
+    /* GAP only: the first instant after the gap (the transition);
+     * TEMPO_TIME_NONE for UNIQUE and FOLD. */
     tempo_time_t transition;
 } tempo_local_t;
 
@@ -100,13 +102,15 @@ TEMPO_API tempo_time_t tempo_time_now(void);
  * ("2027-03-28T03:00:00+02:00"; "Z" is never used, so the offset is always
  * explicit). Fractional seconds are printed only when non-zero. Returns the
  * length written (excluding NUL), or -1 when `size` is too small (size >= 40
- * always suffices). */
+ * always suffices). TEMPO_TIME_NONE is written as "none"; a NULL zone means
+ * UTC. */
 TEMPO_API int tempo_time_format(tempo_time_t t, const tempo_zone_t *zone, char *buf, size_t size);
 
 /* Parse ISO 8601: "2027-03-28T03:00:00+02:00", "...Z", "2027-03-28T03:00",
  * "2027-03-28 03:00:00.5", "2027-03-28". Without an offset the text is a wall
  * time in `zone` (a time in a gap is read as the first instant after it; a time
- * in a fold as its first occurrence). Errors name the column. */
+ * in a fold as its first occurrence; a NULL zone means UTC). Fractions beyond
+ * 6 digits are truncated to microseconds. Errors name the column. */
 TEMPO_API tempo_status_t tempo_time_parse(const char *text, const tempo_zone_t *zone,
                                           tempo_time_t *out, tempo_error_t *err);
 

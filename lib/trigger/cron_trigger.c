@@ -161,7 +161,10 @@ static int cron_describe(const tempo_trigger_t *t, char *buf, size_t size)
     /* Describe into the caller's buffer, then append; the text builder keeps
      * counting past a full buffer so the snprintf-style result stays exact. */
     out.len = (size_t)tempo__cron_describe(&c->spec, &c->text, buf, size);
-    tempo__text_printf(&out, " (%s%s)", c->zone_name,
+    /* "local" alone would not tell the reader which zone the host has. */
+    const char *resolved = tempo_zone_name(c->zone);
+    bool local = strcmp(c->zone_name, "local") == 0 && strcmp(resolved, "local") != 0;
+    tempo__text_printf(&out, " (%s%s%s%s)", c->zone_name, local ? " time, " : "", local ? resolved : "",
                        c->dst_gap == TEMPO_DST_GAP_SKIP ? ", times in DST gaps skipped" : "");
     return tempo__text_result(&out);
 }

@@ -1,12 +1,9 @@
 # Property test of the cron trigger (label `property`): random expressions in
 # DST zones against a brute-force scanner (see test_cron_property.c).
 set(TEMPO_PROPERTY_DIR ${CMAKE_CURRENT_LIST_DIR})
-# Sanitizers slow the scanner about tenfold: fewer cases keep it to minutes.
-if(TEMPO_SANITIZE)
-  set(TEMPO_PROPERTY_SCALE 0.3)
-else()
-  set(TEMPO_PROPERTY_SCALE 1)
-endif()
+# TEMPO_PROPERTY_SCALE multiplies the number of cases (1: ~3 s at -O2, ~20 s
+# under ASan+UBSan); set it higher by hand for a longer soak.
+set(TEMPO_PROPERTY_SCALE 1 CACHE STRING "Case count multiplier of test_cron_property")
 tempo_add_test(NAME test_cron_property
   SOURCES ${TEMPO_PROPERTY_DIR}/test_cron_property.c ${TEMPO_PROPERTY_DIR}/cron_model.c
           ${TEMPO_PROPERTY_DIR}/cron_scan.c

@@ -114,7 +114,9 @@ static void drain(int out_fd, int err_fd, buffer_t *out, buffer_t *err)
     }
 }
 
-static void spawn_tempo(run_t *r, const char *tz, const char *const *args)
+/* Run tempo with `args`, TZ=`tz`; stdout goes to the file `stdout_path`
+ * instead of being captured when that is not NULL. */
+static void spawn_to(run_t *r, const char *tz, const char *stdout_path, const char *const *args)
 {
     int out_pipe[2], err_pipe[2];
     assert_int_equal(pipe(out_pipe), 0);
@@ -139,6 +141,9 @@ static void spawn_tempo(run_t *r, const char *tz, const char *const *args)
     /* dup2 clears FD_CLOEXEC on the copy; the originals close at exec. */
     assert_int_equal(posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1), 0);
     assert_int_equal(posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2), 0);
+    if (stdout_path) /* replaces the pipe as fd 1 */
+        assert_int_equal(
+            posix_spawn_file_actions_addopen(&fa, 1, stdout_path, O_WRONLY | O_TRUNC, 0), 0);
 
     char tz_entry[256];
     char **env = child_env(tz, tz_entry, sizeof tz_entry);
@@ -162,6 +167,11 @@ static void spawn_tempo(run_t *r, const char *tz, const char *const *args)
         assert_int_equal(errno, EINTR);
     *r = (run_t){out.data, err.data, out.len, err.len,
                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)};
+}
+
+static void spawn_tempo(run_t *r, const char *tz, const char *const *args)
+{
+    spawn_to(r, tz, NULL, args);
 }
 
 static void run_free(run_t *r)
@@ -231,10 +241,15 @@ static void next_new_york_gap_shift(void **state)
     TEMPO(&r, "next", "--tz", "America/New_York", "--after", "2016-03-13T06:59:59Z", "-n", "1",
           "30 2 * * *");
     expect_output(&r, "2016-03-13T03:00:00-04:00\n");
-    /* Without an offset, --after is a wall time in --tz. */
+    /* Without an offset, --after is a wall time in --tz... */
     TEMPO(&r, "next", "--tz", "America/New_York", "--after", "2016-03-13T01:59:59", "-n", "1",
           "30 2 * * *");
     expect_output(&r, "2016-03-13T03:00:00-04:00\n");
+    /* ...and one inside the gap means the end of the gap (07:00Z), which is
+     * already past today's shifted fire time. */
+    TEMPO(&r, "next", "--tz", "America/New_York", "--after", "2016-03-13T02:45", "-n", "1",
+          "30 2 * * *");
+    expect_output(&r, "2016-03-14T02:30:00-04:00\n");
     /* shift is the default; naming it changes nothing. */
     TEMPO(&r, "next", "--tz", "America/New_York", "--after", "2016-03-13T01:59:59-05:00", "-n", "1",
           "--dst-gap", "shift", "30 2 * * *");
@@ -409,8 +424,9 @@ static void next_default_count_and_zone(void **state)
 {
     (void)state;
     run_t r;
-    /* No --tz: "local", i.e. TZ. No -n: five. --after read in Tokyo time. */
-    TEMPO(&r, "next", "--after", "2027-01-01T00:00:00", "0 12 * * *");
+    /* No --tz: "local", i.e. TZ. No -n: five. --after read in Tokyo time
+     * (read as UTC, 11:30 would be 20:30 in Tokyo, past the day's noon). */
+    TEMPO(&r, "next", "--after", "2027-01-01T11:30:00", "0 12 * * *");
     expect_output(&r, "2027-01-01T12:00:00+09:00\n"
                       "2027-01-02T12:00:00+09:00\n"
                       "2027-01-03T12:00:00+09:00\n"
@@ -601,6 +617,30 @@ static void error_commands(void **state)
     expect_error(&r, "tempo: missing COMMAND (see 'tempo --help')");
 }
 
+static void error_output_fails(void **state)
+{
+    (void)state;
+    /* Linux's device on which every write fails with ENOSPC. */
+    if (access("/dev/full", W_OK) != 0)
+        fail_msg("/dev/full is not writable: %s", strerror(errno));
+    run_t r;
+    /* More than stdio buffers, so the failure shows while printing; and a
+     * short output, where it shows only at the final flush. */
+    spawn_to(&r, "UTC", "/dev/full",
+             (const char *const[]){"next", "-n", "10000", "* * * * *", NULL});
+    assert_string_equal(r.err, "tempo: cannot write the output: No space left on device\n");
+    assert_int_equal(r.code, 1);
+    run_free(&r);
+    spawn_to(&r, "UTC", "/dev/full", (const char *const[]){"explain", "* * * * *", NULL});
+    assert_string_equal(r.err, "tempo: cannot write the output: No space left on device\n");
+    assert_int_equal(r.code, 1);
+    run_free(&r);
+    spawn_to(&r, "UTC", "/dev/full", (const char *const[]){"--help", NULL});
+    assert_string_equal(r.err, "tempo: cannot write the output: No space left on device\n");
+    assert_int_equal(r.code, 1);
+    run_free(&r);
+}
+
 /* ---- help and version ---- */
 
 /* Help: exit 0, stdout only, starting with `start`; returns stdout. */
@@ -697,6 +737,13 @@ static void explain_other_forms(void **state)
                       "next: 2016-03-14T02:30:00-04:00\n"
                       "next: 2016-03-15T02:30:00-04:00\n"
                       "next: 2016-03-16T02:30:00-04:00\n");
+    /* Without --tz the zone is local, and the description says which. */
+    TEMPO(&r, "explain", "--after", "2027-01-01T11:30:00", "0 12 * * *");
+    expect_output(&r, "at 12:00 every day (local time, Asia/Tokyo)\n"
+                      "normalized: 0 12 * * *\n"
+                      "next: 2027-01-01T12:00:00+09:00\n"
+                      "next: 2027-01-02T12:00:00+09:00\n"
+                      "next: 2027-01-03T12:00:00+09:00\n");
     TEMPO(&r, "explain", "--tz", "UTC", "--after", "2027-01-01T10:00:00Z", "@weekly");
     expect_output(&r, "at 00:00 on Sunday (UTC)\n"
                       "normalized: 0 0 * * 0\n"
@@ -752,6 +799,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(error_bad_values),
         cmocka_unit_test(error_expression_missing_or_doubled),
         cmocka_unit_test(error_commands),
+        cmocka_unit_test(error_output_fails),
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(explain_weekdays),
         cmocka_unit_test(explain_other_forms),

@@ -41,8 +41,8 @@ enum {
 };
 
 /* What the command line said, before any of it is checked against the
- * library. Strings point into argv, except `expression`, which is allocated
- * when the expression was split over several arguments. */
+ * library. Strings point into argv, except `expression`, which is always
+ * allocated (the words joined), so freeing never depends on how it came. */
 typedef struct tempo__cli_options {
     bool help;              /* -h/--help seen: print usage, ignore the rest */
     int count;              /* -n; TEMPO__CLI_COUNT_DEFAULT when not given */

@@ -4,7 +4,9 @@
  * the times: no header, no "no more" line. A trigger that ends (a 7-field
  * expression whose years run out) or never fires simply prints fewer lines,
  * and that is still success: the question had an answer. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -20,8 +22,10 @@ int tempo__cli_run_next(const tempo__cli_options_t *opts, const tempo__cli_setup
             rc = tempo__cli_format_time(t, setup->zone, line);
         if (rc != TEMPO__CLI_OK)
             return rc;
+        /* Up to 10000 lines overflow stdio's buffer, so a write can fail
+         * here, with errno still telling why. */
         if (puts(line) == EOF)
-            break; /* reported by tempo__cli_finish_output() */
+            return tempo__cli_failure("cannot write the output: %s", strerror(errno));
     }
     return tempo__cli_finish_output();
 }
