@@ -457,22 +457,31 @@ static void gen_named(model_rng_t *r, cron_model_t *m)
 typedef struct pick {
     const char *text;
     uint64_t bits;
+    bool real; /* hours: '*' or stepped, so the schedule follows real time */
 } pick_t;
 
 #define B(n) (UINT64_C(1) << (n))
 
 static const pick_t FOCUS_HOURS[] = {
-    {"*", 0xFFFFFF},  {"*/2", 0x555555}, {"1-23/2", 0xAAAAAA}, {"*/3", 0x249249},
-    {"0", B(0)},      {"1", B(1)},       {"2", B(2)},          {"3", B(3)},
-    {"2,3", B(2) | B(3)}, {"1-3", B(1) | B(2) | B(3)}, {"0-2", B(0) | B(1) | B(2)},
-    {"23,0", B(23) | B(0)}, {"2,14", B(2) | B(14)}, {"1,2", B(1) | B(2)},
+    {"*", 0xFFFFFF, true},       {"*/2", 0x555555, true},    {"1-23/2", 0xAAAAAA, true},
+    {"*/3", 0x249249, true},     {"0", B(0), false},         {"1", B(1), false},
+    {"2", B(2), false},          {"3", B(3), false},         {"2,3", B(2) | B(3), false},
+    {"1-3", B(1) | B(2) | B(3), false}, {"0-2", B(0) | B(1) | B(2), false},
+    {"23,0", B(23) | B(0), false},      {"2,14", B(2) | B(14), false},
+    {"1,2", B(1) | B(2), false},
 };
-static const bool FOCUS_HOUR_REAL[] = {true, true, true, true};
 
 static const pick_t FOCUS_MINUTES[] = {
-    {"*", UINT64_C(0x0FFFFFFFFFFFFFFF)}, {"0", B(0)}, {"30", B(30)}, {"0,30", B(0) | B(30)},
-    {"*/15", B(0) | B(15) | B(30) | B(45)}, {"45", B(45)}, {"15", B(15)}, {"59", B(59)},
-    {"10-20", 0x1FFC00}, {"*/7", 0},
+    {"*", UINT64_C(0x0FFFFFFFFFFFFFFF), false},
+    {"0", B(0), false},
+    {"30", B(30), false},
+    {"0,30", B(0) | B(30), false},
+    {"*/15", B(0) | B(15) | B(30) | B(45), false},
+    {"45", B(45), false},
+    {"15", B(15), false},
+    {"59", B(59), false},
+    {"10-20", 0x1FFC00, false},
+    {"*/7", B(0) | B(7) | B(14) | B(21) | B(28) | B(35) | B(42) | B(49) | B(56), false},
 };
 
 static void mark_bits(bool *set, int n, uint64_t bits)
@@ -487,11 +496,8 @@ static void gen_focus(model_rng_t *r, cron_model_t *m)
     int h = model_rnd(r, (int)(sizeof FOCUS_HOURS / sizeof FOCUS_HOURS[0]));
     int mi = model_rnd(r, (int)(sizeof FOCUS_MINUTES / sizeof FOCUS_MINUTES[0]));
     mark_bits(m->hour, 24, FOCUS_HOURS[h].bits);
-    m->follow_real = h < (int)(sizeof FOCUS_HOUR_REAL / sizeof FOCUS_HOUR_REAL[0]);
-    if (strcmp(FOCUS_MINUTES[mi].text, "*/7") == 0)
-        mark(m->min, 0, 59, 7);
-    else
-        mark_bits(m->min, 60, FOCUS_MINUTES[mi].bits);
+    m->follow_real = FOCUS_HOURS[h].real;
+    mark_bits(m->min, 60, FOCUS_MINUTES[mi].bits);
     int sec = chance(r, 70) ? 0 : between(r, 0, 59);
     m->sec[sec] = true;
     mark(m->years, 0, MODEL_YEAR_MAX - MODEL_YEAR_MIN, 1);

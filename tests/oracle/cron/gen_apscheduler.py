@@ -49,6 +49,7 @@ import calendar
 import datetime as dt
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import cron_oracle_common as common  # noqa: E402
 

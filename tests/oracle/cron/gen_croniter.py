@@ -15,7 +15,9 @@ generator does not write that syntax:
     "0-6", "sun-sat") as '*', which turns off the POSIX day-OR-weekday rule;
     tempo calls anything but a lone '*' "restricted" (DESIGN.md §3). Excluded:
     day fields covering all of 1-31, weekday fields covering all of 0-6, and
-    '*' inside a list ("*,5"), which croniter also reads as '*'.
+    '*' inside a list ("*,5"), which croniter also reads as '*'. A step that
+    leaves values out ("*/2" in the day field: 1,3,...,31) is restricted for
+    both, so it is kept.
   * croniter bug: when the next listed day of the month is past the month's end
     (Feb 10, days "1,30"), it adds the difference as days and lands inside the
     next month, skipping that month's early days (answers Mar 30, not Mar 1;
@@ -58,6 +60,7 @@ import calendar
 import datetime as dt
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import cron_oracle_common as common  # noqa: E402
 
