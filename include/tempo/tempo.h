@@ -6,5 +6,12 @@
 #include <tempo/error.h>
 #include <tempo/clock.h>
 #include <tempo/trigger.h>
+#include <tempo/loop.h>
+#include <tempo/store.h>
+#include <tempo/event.h>
+#include <tempo/task.h>
+#include <tempo/schedule.h>
+#include <tempo/scheduler.h>
+#include <tempo/virtual.h>
 
 #endif

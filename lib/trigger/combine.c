@@ -292,6 +292,13 @@ static tempo_status_t count_children(const char *type, bson_iter_t it, size_t *c
                                     tempo__bson_type_name(bson_iter_type(&it)));
         n++;
     }
+    /* bson_iter_next() also stops at a corrupt element, and only the top
+     * level of the document was checked before (bson_read.h): without this,
+     * the children after the damage would be silently dropped. */
+    if (it.err_off != 0)
+        return tempo__error_set(err, TEMPO_EFORMAT,
+                                "trigger '%s': field 'triggers' is a corrupt array (at byte %u of it)",
+                                type, (unsigned)it.err_off);
     *count = n;
     return TEMPO_OK;
 }

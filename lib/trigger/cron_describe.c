@@ -95,36 +95,36 @@ static int even_rhythm(const vset_t *v)
 
 /* ---- words ---- */
 
-typedef void (*put_value_fn)(tempo__cron_out_t *o, int value);
+typedef void (*put_value_fn)(tempo__text_t *o, int value);
 
-static void put_number(tempo__cron_out_t *o, int value)
+static void put_number(tempo__text_t *o, int value)
 {
-    tempo__cron_putf(o, "%d", value);
+    tempo__text_printf(o, "%d", value);
 }
 
-static void put_month(tempo__cron_out_t *o, int value)
+static void put_month(tempo__text_t *o, int value)
 {
-    tempo__cron_put(o, tempo__cron_month_name(value));
+    tempo__text_put(o, tempo__cron_month_name(value));
 }
 
 /* Weekday sets are listed Monday first, so "fri-sun" reads as one run. */
-static void put_weekday_monday_first(tempo__cron_out_t *o, int value)
+static void put_weekday_monday_first(tempo__text_t *o, int value)
 {
-    tempo__cron_put(o, tempo__cron_weekday_name((value + 1) % 7));
+    tempo__text_put(o, tempo__cron_weekday_name((value + 1) % 7));
 }
 
-static void put_ordinal(tempo__cron_out_t *o, int n)
+static void put_ordinal(tempo__text_t *o, int n)
 {
     const char *suffix = "th";
     if (n % 100 < 11 || n % 100 > 13)
         suffix = n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
-    tempo__cron_putf(o, "%d%s", n, suffix);
+    tempo__text_printf(o, "%d%s", n, suffix);
 }
 
 static const char *const ordinal_words[6] = {"", "first", "second", "third", "fourth", "fifth"};
 
 /* "5", "5 and 7", "1, 3 and 9 through 12": runs of three or more as ranges. */
-static void put_list(tempo__cron_out_t *o, const vset_t *v, put_value_fn put, const char *conj)
+static void put_list(tempo__text_t *o, const vset_t *v, put_value_fn put, const char *conj)
 {
     int items = 0, total = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -141,11 +141,11 @@ static void put_list(tempo__cron_out_t *o, const vset_t *v, put_value_fn put, co
                     continue;
                 }
                 if (items > 0)
-                    tempo__cron_put(o, items == total - 1 ? conj : ", ");
+                    tempo__text_put(o, items == total - 1 ? conj : ", ");
                 items++;
                 put(o, v->lo + i + p);
                 if (pieces == 1 && j > i) {
-                    tempo__cron_put(o, " through ");
+                    tempo__text_put(o, " through ");
                     put(o, v->lo + j);
                 }
             }
@@ -155,25 +155,25 @@ static void put_list(tempo__cron_out_t *o, const vset_t *v, put_value_fn put, co
 
 /* "hour 9", "hours 9 and 17", "hours 9 through 17", "every 2nd hour from 0
  * through 22" (a progression of five or more). */
-static void put_values(tempo__cron_out_t *o, const vset_t *v, const char *noun, const char *conj)
+static void put_values(tempo__text_t *o, const vset_t *v, const char *noun, const char *conj)
 {
     int step = progression(v);
     if (step >= 2 && count(v) >= 5) {
-        tempo__cron_put(o, "every ");
+        tempo__text_put(o, "every ");
         put_ordinal(o, step);
-        tempo__cron_putf(o, " %s from %d through %d", noun, first(v), last(v));
+        tempo__text_printf(o, " %s from %d through %d", noun, first(v), last(v));
         return;
     }
-    tempo__cron_putf(o, count(v) == 1 ? "%s " : "%ss ", noun);
+    tempo__text_printf(o, count(v) == 1 ? "%s " : "%ss ", noun);
     put_list(o, v, put_number, conj);
 }
 
-static void put_clock(tempo__cron_out_t *o, int h, int m, int s, bool seconds)
+static void put_clock(tempo__text_t *o, int h, int m, int s, bool seconds)
 {
     if (seconds)
-        tempo__cron_putf(o, "%02d:%02d:%02d", h, m, s);
+        tempo__text_printf(o, "%02d:%02d:%02d", h, m, s);
     else
-        tempo__cron_putf(o, "%02d:%02d", h, m);
+        tempo__text_printf(o, "%02d:%02d", h, m);
 }
 
 /* ---- time of day ---- */
@@ -183,11 +183,11 @@ typedef struct clock_sets {
 } clock_sets_t;
 
 /* " from 09:00 through 17:45": the first and last time of a run of hours. */
-static void put_window(tempo__cron_out_t *o, const clock_sets_t *c, bool seconds)
+static void put_window(tempo__text_t *o, const clock_sets_t *c, bool seconds)
 {
-    tempo__cron_put(o, " from ");
+    tempo__text_put(o, " from ");
     put_clock(o, first(&c->h), first(&c->m), first(&c->s), seconds);
-    tempo__cron_put(o, " through ");
+    tempo__text_put(o, " through ");
     put_clock(o, last(&c->h), last(&c->m), last(&c->s), seconds);
 }
 
@@ -198,54 +198,54 @@ static bool contiguous(const vset_t *v)
 
 /* One second of one minute, in some hours. Returns true for a list of fixed
  * times of day (which reads better followed by "every day"). */
-static bool put_times_at(tempo__cron_out_t *o, const clock_sets_t *c)
+static bool put_times_at(tempo__text_t *o, const clock_sets_t *c)
 {
     int sec = first(&c->s), min = first(&c->m), hours = count(&c->h);
     int step = progression(&c->h);
     if (full(&c->h)) {
-        tempo__cron_putf(o, "at minute %d", min);
+        tempo__text_printf(o, "at minute %d", min);
         if (sec)
-            tempo__cron_putf(o, ", second %d", sec);
-        tempo__cron_put(o, " of every hour");
+            tempo__text_printf(o, ", second %d", sec);
+        tempo__text_put(o, " of every hour");
     } else if (hours <= 6) {
-        tempo__cron_put(o, "at ");
+        tempo__text_put(o, "at ");
         for (int h = 0, i = 0; h < 24; h++) {
             if (!has(&c->h, h))
                 continue;
             if (i++)
-                tempo__cron_put(o, i == hours ? " and " : ", ");
+                tempo__text_put(o, i == hours ? " and " : ", ");
             put_clock(o, h, min, sec, sec != 0);
         }
         return true;
     } else if (step) {
         if (step == 1)
-            tempo__cron_put(o, "every hour");
+            tempo__text_put(o, "every hour");
         else
-            tempo__cron_putf(o, "every %d hours", step);
+            tempo__text_printf(o, "every %d hours", step);
         put_window(o, c, sec != 0);
     } else {
-        tempo__cron_putf(o, "at minute %d", min);
+        tempo__text_printf(o, "at minute %d", min);
         if (sec)
-            tempo__cron_putf(o, ", second %d", sec);
-        tempo__cron_put(o, " of ");
+            tempo__text_printf(o, ", second %d", sec);
+        tempo__text_put(o, " of ");
         put_values(o, &c->h, "hour", " and ");
     }
     return false;
 }
 
 /* " of every hour" or " of hours 9 through 17". */
-static void put_of_hours(tempo__cron_out_t *o, const clock_sets_t *c)
+static void put_of_hours(tempo__text_t *o, const clock_sets_t *c)
 {
     if (full(&c->h)) {
-        tempo__cron_put(o, " of every hour");
+        tempo__text_put(o, " of every hour");
         return;
     }
-    tempo__cron_put(o, " of ");
+    tempo__text_put(o, " of ");
     put_values(o, &c->h, "hour", " and ");
 }
 
 /* Hours that restrict a rhythm: a window when they are one run, else a list. */
-static void put_during_hours(tempo__cron_out_t *o, const clock_sets_t *c, bool seconds)
+static void put_during_hours(tempo__text_t *o, const clock_sets_t *c, bool seconds)
 {
     if (full(&c->h))
         return;
@@ -253,55 +253,55 @@ static void put_during_hours(tempo__cron_out_t *o, const clock_sets_t *c, bool s
         put_window(o, c, seconds);
         return;
     }
-    tempo__cron_put(o, " during ");
+    tempo__text_put(o, " during ");
     put_values(o, &c->h, "hour", " and ");
 }
 
 /* One second of every minute the minute set allows. */
-static void put_minutes(tempo__cron_out_t *o, const clock_sets_t *c)
+static void put_minutes(tempo__text_t *o, const clock_sets_t *c)
 {
     int sec = first(&c->s), rhythm = even_rhythm(&c->m);
     if (rhythm) {
         if (rhythm == 1)
-            tempo__cron_put(o, "every minute");
+            tempo__text_put(o, "every minute");
         else
-            tempo__cron_putf(o, "every %d minutes", rhythm);
+            tempo__text_printf(o, "every %d minutes", rhythm);
         if (sec)
-            tempo__cron_putf(o, " at second %d", sec);
+            tempo__text_printf(o, " at second %d", sec);
         put_during_hours(o, c, sec != 0);
         return;
     }
-    tempo__cron_put(o, "at ");
+    tempo__text_put(o, "at ");
     if (sec)
-        tempo__cron_putf(o, "second %d of ", sec);
+        tempo__text_printf(o, "second %d of ", sec);
     put_values(o, &c->m, "minute", " and ");
     put_of_hours(o, c);
 }
 
 /* Several seconds of each allowed minute. */
-static void put_seconds(tempo__cron_out_t *o, const clock_sets_t *c)
+static void put_seconds(tempo__text_t *o, const clock_sets_t *c)
 {
     int rhythm = even_rhythm(&c->s);
     if (rhythm == 1) {
-        tempo__cron_put(o, "every second");
+        tempo__text_put(o, "every second");
     } else if (rhythm) {
-        tempo__cron_putf(o, "every %d seconds", rhythm);
+        tempo__text_printf(o, "every %d seconds", rhythm);
     } else {
-        tempo__cron_put(o, "at ");
+        tempo__text_put(o, "at ");
         put_values(o, &c->s, "second", " and ");
         if (full(&c->m) && full(&c->h))
-            tempo__cron_put(o, " of every minute");
+            tempo__text_put(o, " of every minute");
     }
     if (full(&c->m)) {
         put_during_hours(o, c, true);
         return;
     }
-    tempo__cron_put(o, " during ");
+    tempo__text_put(o, " during ");
     put_values(o, &c->m, "minute", " and ");
     put_of_hours(o, c);
 }
 
-static bool put_time_of_day(tempo__cron_out_t *o, const tempo__cron_spec_t *spec)
+static bool put_time_of_day(tempo__text_t *o, const tempo__cron_spec_t *spec)
 {
     clock_sets_t c;
     c.s = vset_word(spec->seconds, 0, 60);
@@ -320,36 +320,36 @@ static bool put_time_of_day(tempo__cron_out_t *o, const tempo__cron_spec_t *spec
 
 /* ---- the calendar ---- */
 
-static void put_special(tempo__cron_out_t *o, const tempo__cron_special_t *sp)
+static void put_special(tempo__text_t *o, const tempo__cron_special_t *sp)
 {
     const char *wday = tempo__cron_weekday_name(sp->dow);
     switch (sp->kind) {
     case TEMPO__CRON_LAST_DAY:
         if (sp->arg == 0)
-            tempo__cron_put(o, "the last day");
+            tempo__text_put(o, "the last day");
         else if (sp->arg + 1 <= 5)
-            tempo__cron_putf(o, "the %s-to-last day", ordinal_words[sp->arg + 1]);
+            tempo__text_printf(o, "the %s-to-last day", ordinal_words[sp->arg + 1]);
         else {
-            tempo__cron_put(o, "the ");
+            tempo__text_put(o, "the ");
             put_ordinal(o, sp->arg + 1);
-            tempo__cron_put(o, "-to-last day");
+            tempo__text_put(o, "-to-last day");
         }
         break;
-    case TEMPO__CRON_LAST_WEEKDAY: tempo__cron_put(o, "the last weekday (Monday to Friday)"); break;
+    case TEMPO__CRON_LAST_WEEKDAY: tempo__text_put(o, "the last weekday (Monday to Friday)"); break;
     case TEMPO__CRON_NEAREST_WEEKDAY:
-        tempo__cron_putf(o, "the weekday (Monday to Friday) nearest day %d", sp->arg);
+        tempo__text_printf(o, "the weekday (Monday to Friday) nearest day %d", sp->arg);
         break;
     case TEMPO__CRON_NTH_DOW:
-        tempo__cron_putf(o, "the %s %s", ordinal_words[sp->arg < 6 ? sp->arg : 0], wday);
+        tempo__text_printf(o, "the %s %s", ordinal_words[sp->arg < 6 ? sp->arg : 0], wday);
         break;
-    case TEMPO__CRON_LAST_DOW: tempo__cron_putf(o, "the last %s", wday); break;
+    case TEMPO__CRON_LAST_DOW: tempo__text_printf(o, "the last %s", wday); break;
     }
 }
 
-typedef void (*put_plain_fn)(tempo__cron_out_t *o, const void *ctx, const char *conj);
+typedef void (*put_plain_fn)(tempo__text_t *o, const void *ctx, const char *conj);
 
 /* Items of one field joined as a list: plain values first, then specials. */
-static void put_items(tempo__cron_out_t *o, int plain, const tempo__cron_special_t *sp, int n,
+static void put_items(tempo__text_t *o, int plain, const tempo__cron_special_t *sp, int n,
                       const char *conj, put_plain_fn put_plain, const void *ctx)
 {
     int total = (plain ? 1 : 0) + n;
@@ -358,33 +358,33 @@ static void put_items(tempo__cron_out_t *o, int plain, const tempo__cron_special
     for (int i = 0; i < n; i++) {
         int item = i + (plain ? 1 : 0);
         if (item > 0)
-            tempo__cron_put(o, item == total - 1 ? conj : ", ");
+            tempo__text_put(o, item == total - 1 ? conj : ", ");
         put_special(o, &sp[i]);
     }
     if (n > 0)
-        tempo__cron_put(o, " of the month");
+        tempo__text_put(o, " of the month");
 }
 
-static void put_plain_days(tempo__cron_out_t *o, const void *ctx, const char *conj)
+static void put_plain_days(tempo__text_t *o, const void *ctx, const char *conj)
 {
     put_values(o, ctx, "day", conj);
 }
 
-static void put_plain_weekdays(tempo__cron_out_t *o, const void *ctx, const char *conj)
+static void put_plain_weekdays(tempo__text_t *o, const void *ctx, const char *conj)
 {
     put_list(o, ctx, put_weekday_monday_first, conj);
 }
 
-static void put_days(tempo__cron_out_t *o, const tempo__cron_spec_t *spec)
+static void put_days(tempo__text_t *o, const tempo__cron_spec_t *spec)
 {
     vset_t days = vset_word(spec->days >> 1, 1, 31);
     int plain = count(&days) > 0;
     put_items(o, plain, spec->day_specials, spec->n_day_specials, " and ", put_plain_days, &days);
     if (spec->n_day_specials == 0)
-        tempo__cron_put(o, " of the month");
+        tempo__text_put(o, " of the month");
 }
 
-static void put_weekdays(tempo__cron_out_t *o, const tempo__cron_spec_t *spec, const char *conj)
+static void put_weekdays(tempo__text_t *o, const tempo__cron_spec_t *spec, const char *conj)
 {
     uint64_t monday_first = ((spec->dows >> 1) | ((uint64_t)(spec->dows & 1) << 6)) & 0x7f;
     vset_t w = vset_word(monday_first, 0, 7);
@@ -399,38 +399,38 @@ static bool one_date(const tempo__cron_spec_t *spec)
            __builtin_popcount(spec->days) == 1 && __builtin_popcount(spec->months) == 1;
 }
 
-static void put_day_clause(tempo__cron_out_t *o, const tempo__cron_spec_t *spec)
+static void put_day_clause(tempo__text_t *o, const tempo__cron_spec_t *spec)
 {
     if (one_date(spec)) {
-        tempo__cron_putf(o, " on %s %d", tempo__cron_month_name(__builtin_ctz(spec->months)),
-                         __builtin_ctz(spec->days));
+        tempo__text_printf(o, " on %s %d", tempo__cron_month_name(__builtin_ctz(spec->months)),
+                           __builtin_ctz(spec->days));
         return;
     }
     if (spec->day_restricted) {
-        tempo__cron_put(o, " on ");
+        tempo__text_put(o, " on ");
         put_days(o, spec);
     }
     if (!spec->dow_restricted)
         return;
     if (!spec->day_restricted) {
-        tempo__cron_put(o, " on ");
+        tempo__text_put(o, " on ");
         put_weekdays(o, spec, " and ");
     } else if (spec->day_or_dow) {
-        tempo__cron_put(o, " or on ");
+        tempo__text_put(o, " or on ");
         put_weekdays(o, spec, " and ");
     } else {
-        tempo__cron_put(o, ", if it falls on ");
+        tempo__text_put(o, ", if it falls on ");
         put_weekdays(o, spec, " or ");
     }
 }
 
-static void put_years(tempo__cron_out_t *o, const vset_t *y)
+static void put_years(tempo__text_t *o, const vset_t *y)
 {
     int step = progression(y);
     if (step >= 2 && count(y) >= 5) {
-        tempo__cron_put(o, "every ");
+        tempo__text_put(o, "every ");
         put_ordinal(o, step);
-        tempo__cron_putf(o, " year from %d through %d", first(y), last(y));
+        tempo__text_printf(o, " year from %d through %d", first(y), last(y));
     } else {
         put_list(o, y, put_number, " and ");
     }
@@ -444,24 +444,24 @@ static bool years_restricted(const tempo__cron_spec_t *spec)
     return false;
 }
 
-static void put_calendar(tempo__cron_out_t *o, const tempo__cron_spec_t *spec, bool fixed_times)
+static void put_calendar(tempo__text_t *o, const tempo__cron_spec_t *spec, bool fixed_times)
 {
     vset_t weeks = vset_word(spec->weeks >> 1, 1, 53);
     vset_t months = vset_word((uint64_t)spec->months >> 1, 1, 12);
     bool by_month = !full(&months) && !one_date(spec);
     if (fixed_times && !spec->day_restricted && !spec->dow_restricted)
-        tempo__cron_put(o, " every day");
+        tempo__text_put(o, " every day");
     put_day_clause(o, spec);
     /* After "... or on Friday" / "..., if it falls on Friday" a comma keeps
      * what follows applying to the whole day clause. */
     bool comma = spec->day_restricted && spec->dow_restricted;
     if (spec->week_restricted) {
-        tempo__cron_put(o, comma ? ", in " : " in ");
+        tempo__text_put(o, comma ? ", in " : " in ");
         put_values(o, &weeks, "ISO week", " and ");
         comma = false;
     }
     if (by_month) {
-        tempo__cron_put(o, comma ? ", in " : " in ");
+        tempo__text_put(o, comma ? ", in " : " in ");
         put_list(o, &months, put_month, " and ");
     }
     if (!years_restricted(spec))
@@ -471,25 +471,24 @@ static void put_calendar(tempo__cron_out_t *o, const tempo__cron_spec_t *spec, b
     years.lo = TEMPO__CRON_YEAR_MIN;
     years.n = TEMPO__CRON_YEAR_MAX - TEMPO__CRON_YEAR_MIN + 1;
     if (one_date(spec) && !spec->week_restricted && count(&years) == 1) {
-        tempo__cron_putf(o, ", %d", first(&years)); /* "on January 1, 2027" */
+        tempo__text_printf(o, ", %d", first(&years)); /* "on January 1, 2027" */
         return;
     }
-    tempo__cron_put(o, by_month || one_date(spec) || spec->week_restricted ? ", in " : " in ");
+    tempo__text_put(o, by_month || one_date(spec) || spec->week_restricted ? ", in " : " in ");
     put_years(o, &years);
 }
 
 int tempo__cron_describe(const tempo__cron_spec_t *spec, const tempo__cron_text_t *text, char *buf,
                          size_t size)
 {
-    tempo__cron_out_t o = {buf, size, 0};
+    tempo__text_t o;
     (void)text; /* the spec says everything; the text is kept for future wording */
-    if (size > 0)
-        buf[0] = '\0';
+    tempo__text_init(&o, buf, size);
     if (!spec)
         return -1;
     bool fixed = put_time_of_day(&o, spec);
     put_calendar(&o, spec, fixed);
     if (!spec->possible)
-        tempo__cron_put(&o, " (no date ever matches)");
-    return tempo__cron_out_len(&o);
+        tempo__text_put(&o, " (no date ever matches)");
+    return tempo__text_result(&o);
 }

@@ -20,64 +20,64 @@ static int form_weekday(bool named, int sunday_based)
     return named ? (sunday_based + 6) % 7 : sunday_based;
 }
 
-static void put_sep(tempo__cron_out_t *o, bool *first)
+static void put_sep(tempo__text_t *o, bool *first)
 {
     if (!*first)
-        tempo__cron_put(o, ",");
+        tempo__text_put(o, ",");
     *first = false;
 }
 
-static void put_special(tempo__cron_out_t *o, tempo__cron_field_t f, bool named,
+static void put_special(tempo__text_t *o, tempo__cron_field_t f, bool named,
                         const tempo__cron_special_t *s)
 {
     bool day = f == TEMPO__CRON_DAY;
     switch (s->kind) {
     case TEMPO__CRON_LAST_DAY:
         if (s->arg)
-            tempo__cron_putf(o, "L-%d", s->arg);
+            tempo__text_printf(o, "L-%d", s->arg);
         else
-            tempo__cron_put(o, "L");
+            tempo__text_put(o, "L");
         break;
-    case TEMPO__CRON_LAST_WEEKDAY: tempo__cron_put(o, "LW"); break;
-    case TEMPO__CRON_NEAREST_WEEKDAY: tempo__cron_putf(o, "%dW", s->arg); break;
+    case TEMPO__CRON_LAST_WEEKDAY: tempo__text_put(o, "LW"); break;
+    case TEMPO__CRON_NEAREST_WEEKDAY: tempo__text_printf(o, "%dW", s->arg); break;
     case TEMPO__CRON_NTH_DOW:
         /* The day field's form has no numeric spelling: keep the name. */
         if (day)
-            tempo__cron_putf(o, "%s %s", ordinals[s->arg], tempo__cron_weekday_abbr(s->dow));
+            tempo__text_printf(o, "%s %s", ordinals[s->arg], tempo__cron_weekday_abbr(s->dow));
         else
-            tempo__cron_putf(o, "%d#%d", form_weekday(named, s->dow), s->arg);
+            tempo__text_printf(o, "%d#%d", form_weekday(named, s->dow), s->arg);
         break;
     case TEMPO__CRON_LAST_DOW:
         if (day)
-            tempo__cron_putf(o, "last %s", tempo__cron_weekday_abbr(s->dow));
+            tempo__text_printf(o, "last %s", tempo__cron_weekday_abbr(s->dow));
         else
-            tempo__cron_putf(o, "%dL", form_weekday(named, s->dow));
+            tempo__text_printf(o, "%dL", form_weekday(named, s->dow));
         break;
     }
 }
 
-static void put_run(tempo__cron_out_t *o, int a, int b, bool *first)
+static void put_run(tempo__text_t *o, int a, int b, bool *first)
 {
     put_sep(o, first);
     if (b - a >= 2) {
-        tempo__cron_putf(o, "%d-%d", a, b);
+        tempo__text_printf(o, "%d-%d", a, b);
         return;
     }
-    tempo__cron_putf(o, "%d", a);
+    tempo__text_printf(o, "%d", a);
     if (b > a) {
         put_sep(o, first);
-        tempo__cron_putf(o, "%d", b);
+        tempo__text_printf(o, "%d", b);
     }
 }
 
-static void put_step(tempo__cron_out_t *o, const tempo__cron_field_def_t *d,
+static void put_step(tempo__text_t *o, const tempo__cron_field_def_t *d,
                      const tempo__cron_step_t *s)
 {
     int last = s->a + (s->b - s->a) / s->step * s->step;
     if (s->a == d->lo && last + s->step > d->star_hi)
-        tempo__cron_putf(o, "*/%d", s->step);
+        tempo__text_printf(o, "*/%d", s->step);
     else
-        tempo__cron_putf(o, "%d-%d/%d", s->a, s->b, s->step);
+        tempo__text_printf(o, "%d-%d/%d", s->a, s->b, s->step);
 }
 
 static int step_cmp(const void *pa, const void *pb)
@@ -92,7 +92,7 @@ static int step_cmp(const void *pa, const void *pb)
 
 /* The values lo + i of `set` (i < n) and the steps, sorted by where they
  * start: runs of three or more values as ranges, shorter ones one by one. */
-static void put_set(tempo__cron_out_t *o, const uint64_t *set, int n,
+static void put_set(tempo__text_t *o, const uint64_t *set, int n,
                     const tempo__cron_field_def_t *d, const tempo__cron_step_t *steps,
                     int n_steps, bool *first)
 {
@@ -120,7 +120,7 @@ static bool is_full(const uint64_t *set, int n)
 }
 
 /* Weekdays are printed from the value set alone (weekday steps were folded). */
-static void put_weekdays(tempo__cron_out_t *o, bool named, const tempo__cron_parsed_t *p,
+static void put_weekdays(tempo__text_t *o, bool named, const tempo__cron_parsed_t *p,
                          bool *first)
 {
     uint64_t set = p->all[0];
@@ -130,7 +130,7 @@ static void put_weekdays(tempo__cron_out_t *o, bool named, const tempo__cron_par
 }
 
 /* Plain values minus what the steps already cover, merged with the steps. */
-static void put_values(tempo__cron_out_t *o, const tempo__cron_field_def_t *d,
+static void put_values(tempo__text_t *o, const tempo__cron_field_def_t *d,
                        const tempo__cron_parsed_t *p, bool *first)
 {
     uint64_t rest[TEMPO__CRON_YEAR_WORDS];
@@ -144,7 +144,7 @@ static void put_values(tempo__cron_out_t *o, const tempo__cron_field_def_t *d,
     put_set(o, rest, d->hi - d->lo + 1, d, steps, p->n_steps, first);
 }
 
-static void format_field(tempo__cron_out_t *o, tempo__cron_field_t f, bool named,
+static void format_field(tempo__text_t *o, tempo__cron_field_t f, bool named,
                          const tempo__cron_parsed_t *p)
 {
     const tempo__cron_field_def_t *d = tempo__cron_field_def(f, named);
@@ -152,7 +152,7 @@ static void format_field(tempo__cron_out_t *o, tempo__cron_field_t f, bool named
     bool may_star = f == TEMPO__CRON_SECOND || f == TEMPO__CRON_MINUTE ||
                     f == TEMPO__CRON_MONTH || f == TEMPO__CRON_YEAR;
     if (p->star || (may_star && p->n_specials == 0 && is_full(p->all, d->hi - d->lo + 1))) {
-        tempo__cron_put(o, "*");
+        tempo__text_put(o, "*");
         return;
     }
     if (f == TEMPO__CRON_DOW)
@@ -167,13 +167,14 @@ static void format_field(tempo__cron_out_t *o, tempo__cron_field_t f, bool named
 
 char *tempo__cron_field_format(tempo__cron_field_t f, bool named, const tempo__cron_parsed_t *p)
 {
-    tempo__cron_out_t o = {NULL, 0, 0};
+    tempo__text_t o;
+    tempo__text_init(&o, NULL, 0); /* first pass: measure */
     format_field(&o, f, named, p);
-    char *s = malloc(o.len + 1);
+    size_t size = o.len + 1;
+    char *s = malloc(size);
     if (!s)
         return NULL;
-    o = (tempo__cron_out_t){s, o.len + 1, 0};
-    s[0] = '\0';
+    tempo__text_init(&o, s, size);
     format_field(&o, f, named, p);
     return s;
 }
@@ -188,11 +189,10 @@ static const tempo__cron_field_t cols7[] = {TEMPO__CRON_SECOND, TEMPO__CRON_MINU
 
 int tempo__cron_normalize(const tempo__cron_text_t *text, char *buf, size_t size)
 {
-    tempo__cron_out_t o = {buf, size, 0};
+    tempo__text_t o;
     const tempo__cron_field_t *cols = cols7;
     size_t n = 0;
-    if (size > 0)
-        buf[0] = '\0';
+    tempo__text_init(&o, buf, size);
     if (!text)
         return -1;
     switch (text->form) {
@@ -205,18 +205,18 @@ int tempo__cron_normalize(const tempo__cron_text_t *text, char *buf, size_t size
             if (!text->fields[f])
                 continue;
             if (o.len)
-                tempo__cron_put(&o, " ");
-            tempo__cron_putf(&o, "%s=", tempo__cron_field_def((tempo__cron_field_t)f, true)->name);
-            tempo__cron_put(&o, text->fields[f]);
+                tempo__text_put(&o, " ");
+            tempo__text_printf(&o, "%s=", tempo__cron_field_def((tempo__cron_field_t)f, true)->name);
+            tempo__text_put(&o, text->fields[f]);
         }
-        return tempo__cron_out_len(&o);
+        return tempo__text_result(&o);
     }
     for (size_t i = 0; i < n; i++) {
         if (!text->fields[cols[i]])
             return -1;
         if (i)
-            tempo__cron_put(&o, " ");
-        tempo__cron_put(&o, text->fields[cols[i]]);
+            tempo__text_put(&o, " ");
+        tempo__text_put(&o, text->fields[cols[i]]);
     }
-    return tempo__cron_out_len(&o);
+    return tempo__text_result(&o);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cron.h"
+#include "text.h" /* the normaliser and the describer write through tempo__text_t */
 #include "util/error_internal.h"
 
 /* Distinct stepped ranges kept per field for printing. Further ones are folded
@@ -64,20 +65,6 @@ int tempo__cron_weekday_lookup(const char *s, size_t len); /* 0..6, or -1 */
 const char *tempo__cron_month_name(int month);             /* "January" */
 const char *tempo__cron_weekday_name(int wday);            /* "Sunday" */
 const char *tempo__cron_weekday_abbr(int wday);            /* "sun" */
-
-/* Text output with snprintf semantics: writes what fits (always
- * NUL-terminated when size > 0) and counts everything, so callers can size a
- * buffer with a first pass over NULL/0. */
-typedef struct tempo__cron_out {
-    char *buf;
-    size_t size, len;
-} tempo__cron_out_t;
-
-void tempo__cron_put(tempo__cron_out_t *o, const char *s);
-void tempo__cron_putf(tempo__cron_out_t *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* The snprintf-style result: the length needed, excluding the NUL. */
-int tempo__cron_out_len(const tempo__cron_out_t *o);
 
 /* Bit tests on the multi-word sets above. */
 static inline bool tempo__cron_bit(const uint64_t *set, int i)

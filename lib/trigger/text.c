@@ -38,6 +38,11 @@ void tempo__text_printf(tempo__text_t *t, const char *fmt, ...)
         t->len += (size_t)n;
 }
 
+void tempo__text_put(tempo__text_t *t, const char *s)
+{
+    tempo__text_printf(t, "%s", s);
+}
+
 void tempo__text_time(tempo__text_t *t, tempo_time_t at, const tempo_zone_t *zone)
 {
     char iso[64];

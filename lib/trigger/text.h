@@ -1,10 +1,11 @@
-/* A bounded string builder for describe() functions.
+/* A bounded string builder for describe() functions and cron's normaliser.
  *
  * describe() follows snprintf: it writes at most `size` bytes (always
  * NUL-terminated when size > 0) and returns the length the whole text needs.
  * Composite descriptions (and/or, which embed their children's) must keep
  * counting after the buffer is full, so every append here adds its full length
- * to `len` and writes only what fits. buf may be NULL when size is 0. */
+ * to `len` and writes only what fits. A NULL buf only counts, whatever `size`
+ * says, so the public snprintf-style calls are safe with (NULL, n) too. */
 #ifndef TEMPO_TRIGGER_TEXT_H
 #define TEMPO_TRIGGER_TEXT_H
 
@@ -20,6 +21,8 @@ typedef struct tempo__text {
 
 void tempo__text_init(tempo__text_t *t, char *buf, size_t size);
 void tempo__text_printf(tempo__text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A plain string. */
+void tempo__text_put(tempo__text_t *t, const char *s);
 /* ISO 8601 in `zone` ("2027-01-01T00:00:00+00:00"). */
 void tempo__text_time(tempo__text_t *t, tempo_time_t at, const tempo_zone_t *zone);
 /* "15 minutes", "90 seconds", "1500 milliseconds": the largest unit that

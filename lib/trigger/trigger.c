@@ -44,8 +44,10 @@ const char *tempo_trigger_type_name(const tempo_trigger_t *trigger)
 
 int tempo_trigger_describe(const tempo_trigger_t *trigger, char *buf, size_t size)
 {
-    if (!size)
-        buf = NULL; /* snprintf semantics: count only */
+    if (!size || !buf) { /* snprintf semantics: count only */
+        buf = NULL;
+        size = 0;
+    }
     if (!trigger)
         return snprintf(buf, size, "never");
     return trigger->ops->describe(trigger, buf, size);

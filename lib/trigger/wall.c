@@ -1,8 +1,6 @@
 /* Wall time -> instant for fixed times of day (see wall.h). */
 #include "wall.h"
 
-#include "util/civil.h"
-
 tempo_time_t tempo__wall_to_instant_fixed(const tempo_zone_t *zone, int64_t y, int m, int d, int hour,
                                           int minute, int second, tempo_dst_gap_t policy)
 {
@@ -24,16 +22,4 @@ tempo_time_t tempo__wall_to_instant_fixed(const tempo_zone_t *zone, int64_t y, i
      * after the gap: every wall time of one gap maps to that same instant, so
      * a caller searching "first > after" sees them collapse into one fire. */
     return policy == TEMPO_DST_GAP_SKIP ? TEMPO_TIME_NONE : local.transition;
-}
-
-tempo_time_t tempo__wall_seconds_to_instant_fixed(const tempo_zone_t *zone, int64_t wall,
-                                                  tempo_dst_gap_t policy)
-{
-    int64_t days = tempo__floor_div(wall, 86400);
-    int64_t sod = wall - days * 86400;
-    int64_t y;
-    int m, d;
-    tempo__civil_from_days(days, &y, &m, &d);
-    return tempo__wall_to_instant_fixed(zone, y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-                                        (int)(sod % 60), policy);
 }

@@ -3,8 +3,8 @@
  * DESIGN.md §3: a fixed wall time that falls in a DST gap fires once at the
  * first instant after the gap (TEMPO_DST_GAP_SHIFT) or not at all
  * (TEMPO_DST_GAP_SKIP); one that falls in a fold fires once, at its first
- * occurrence. Shared by the calendar-interval trigger and cron's fixed-hour
- * path. */
+ * occurrence. Used by the calendar-interval trigger (cron applies the same
+ * policy span by span, in cron_trigger.c). */
 #ifndef TEMPO_TRIGGER_WALL_H
 #define TEMPO_TRIGGER_WALL_H
 
@@ -17,10 +17,5 @@
  * candidates in wall-time order and stop at the first one after `after`. */
 tempo_time_t tempo__wall_to_instant_fixed(const tempo_zone_t *zone, int64_t y, int m, int d, int hour,
                                           int minute, int second, tempo_dst_gap_t policy);
-
-/* The same for a wall second (day number * 86400 + seconds into the day; see
- * util/civil.h). */
-tempo_time_t tempo__wall_seconds_to_instant_fixed(const tempo_zone_t *zone, int64_t wall,
-                                                  tempo_dst_gap_t policy);
 
 #endif

@@ -227,7 +227,7 @@ static tempo_status_t offset_part(scan_t *s, parsed_t *p)
     if (c != '+' && c != '-')
         return TEMPO_OK;
     s->pos++;
-    long h, m = 0, sec = 0;
+    long h = 0, m = 0, sec = 0; /* h too: field() leaves it unset on error */
     tempo_status_t rc = field(s, "offset hour", 0, 23, &h);
     bool colon = s->text[s->pos] == ':'; /* extended (+hh:mm) or basic (+hhmm) */
     if (rc == TEMPO_OK && (colon || is_digit(s->text[s->pos]))) {

@@ -38,7 +38,9 @@ static tempo_status_t read_all(int fd, unsigned char *buf, size_t size, const ch
 static tempo_status_t slurp(const char *path, const char *name, unsigned char **data, size_t *size,
                             tempo_error_t *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, for ever;
+     * regular files (the only kind read below) ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG)
             return TEMPO_ENOTFOUND;

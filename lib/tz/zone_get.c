@@ -110,12 +110,13 @@ static bool cached(const char *key, const tempo_zone_t **out)
     return z != NULL;
 }
 
-static tempo_status_t publish(const char *key, tempo_zone_t *zone, const tempo_zone_t **out,
-                              tempo_error_t *err)
+/* `name` is for the message: the key is the cache's business. */
+static tempo_status_t publish(const char *key, const char *name, tempo_zone_t *zone,
+                              const tempo_zone_t **out, tempo_error_t *err)
 {
     const tempo_zone_t *z = cache_insert(key, zone);
     if (!z)
-        return tempo__error_set(err, TEMPO_ENOMEM, "time zone '%s': out of memory", key);
+        return tempo__error_set(err, TEMPO_ENOMEM, "time zone '%s': out of memory", name);
     *out = z;
     return TEMPO_OK;
 }
@@ -139,7 +140,7 @@ static tempo_status_t get_fixed(const char *name, int32_t offset, const tempo_zo
     tempo_zone_t *z;
     if (tempo__zone_build(name, &src, &z, why, sizeof why) != TEMPO_OK)
         return tempo__error_set(err, TEMPO_ENOMEM, "time zone '%s': out of memory", name);
-    return publish(key, z, out, err);
+    return publish(key, name, z, out, err);
 }
 
 /* ENOTFOUND with `err` untouched when there is no such file. */
@@ -153,7 +154,7 @@ static tempo_status_t get_file(const char *path, const char *name, const tempo_z
         return TEMPO_OK;
     tempo_zone_t *z;
     tempo_status_t rc = tempo__zone_load_file(path, name, &z, err);
-    return rc == TEMPO_OK ? publish(key, z, out, err) : rc;
+    return rc == TEMPO_OK ? publish(key, name, z, out, err) : rc;
 }
 
 static const char *zoneinfo_dir(void)
@@ -202,7 +203,7 @@ static tempo_status_t get_rule(const char *text, const tempo__tz_rule_t *rule,
     if (rc != TEMPO_OK)
         return tempo__error_set(err, rc == TEMPO_ENOMEM ? rc : TEMPO_EINVAL,
                                 "TZ='%s' (a POSIX TZ string): %s", text, why);
-    return publish(key, z, out, err);
+    return publish(key, text, z, out, err);
 }
 
 /* ---- "local" ---- */

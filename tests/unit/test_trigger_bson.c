@@ -466,6 +466,45 @@ static void test_refuse_combine(void **state)
                    "registered)");
 }
 
+/* The copy of `doc` with the first byte sequence `find` (of `n` bytes)
+ * changed to start with `to`: a corrupt record as a disk or a wire makes it. */
+static void expect_corruption_refused(const bson_t *doc, const uint8_t *find, size_t n, uint8_t to)
+{
+    uint8_t *bytes = malloc(doc->len);
+    assert_non_null(bytes);
+    memcpy(bytes, bson_get_data(doc), doc->len);
+    size_t at = 0;
+    while (at + n <= doc->len && memcmp(bytes + at, find, n) != 0)
+        at++;
+    assert_true(at + n <= doc->len);
+    bytes[at] = to;
+    bson_t bad;
+    assert_true(bson_init_static(&bad, bytes, doc->len));
+    tempo_trigger_t *t = (tempo_trigger_t *)&t;
+    tempo_trigger_t *const sentinel = t;
+    tempo_error_t err;
+    tempo_status_t rc = tempo_trigger_from_bson(&bad, &t, &err);
+    if (rc != TEMPO_EFORMAT || !strstr(err.message, "trigger 'or': field 'triggers' is a corrupt array"))
+        fail_msg("got %d '%s'", (int)rc, err.message);
+    assert_ptr_equal(t, sentinel);
+    free(bytes);
+}
+
+/* Only the top level of a document is checked before it is read; the
+ * elements of "triggers" are checked as the loader walks them. A corrupt
+ * element used to end the walk quietly, loading an "or" with fewer children
+ * than were stored (a different schedule) instead of refusing the record. */
+static void test_refuse_corrupt_children(void **state)
+{
+    (void)state;
+    bson_t *doc = BCON_NEW(COMBINE("or"), "triggers", "[", "{", DATE_AT(BCON_INT64(1)), "}", "{",
+                           DATE_AT(BCON_INT64(2)), "}", "]");
+    const uint8_t second[3] = {0x03, '1', 0}; /* triggers[1]: an embedded document */
+    expect_corruption_refused(doc, second, 3, 0x7e); /* an unknown element type */
+    expect_corruption_refused(doc, second, 3, 0x00); /* the array ends early */
+    bson_destroy(doc);
+}
+
 /* `levels` levels: `levels - 1` nested "or" around a date. */
 static bson_t *nested(int levels)
 {
@@ -549,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_stored_shape),         cmocka_unit_test(test_lenient_reading),
         cmocka_unit_test(test_refuse_envelope),      cmocka_unit_test(test_refuse_fields),
         cmocka_unit_test(test_refuse_calendar),      cmocka_unit_test(test_refuse_combine),
+        cmocka_unit_test(test_refuse_corrupt_children),
         cmocka_unit_test(test_nesting_limit),        cmocka_unit_test(test_deep_documents_are_not_walked),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <tempo/trigger.h>
+
 #include "trigger/cron.h"
 
 static const struct {
@@ -192,6 +194,30 @@ static void test_truncation(void **state)
     tempo__cron_text_free(&t);
 }
 
+/* A NULL buffer only counts, whatever the size says (as the text builder of
+ * the other triggers already did): the public calls used to write the
+ * terminating NUL through it and crash, and "never" went to snprintf(NULL, 16). */
+static void test_null_buffer(void **state)
+{
+    (void)state;
+    tempo__cron_spec_t s;
+    tempo__cron_text_t t;
+    assert_int_equal(tempo__cron_parse("30 9 * * mon-fri", false, &s, &t, NULL), TEMPO_OK);
+    assert_int_equal(tempo__cron_normalize(&t, NULL, 16), 12);
+    assert_int_equal(tempo__cron_describe(&s, &t, NULL, 16), 33);
+    tempo__cron_text_free(&t);
+
+    tempo_cron_options_t o = TEMPO_CRON_OPTIONS_INIT;
+    o.zone = "UTC";
+    tempo_trigger_t *cron = NULL;
+    assert_int_equal(tempo_trigger_cron_new("30 9 * * mon-fri", &o, &cron, NULL), TEMPO_OK);
+    const char *want = "at 09:30 on Monday through Friday (UTC)";
+    assert_int_equal(tempo_trigger_describe(cron, NULL, 16), (int)strlen(want));
+    assert_int_equal(tempo_trigger_cron_normalized(cron, NULL, 16), 12);
+    assert_int_equal(tempo_trigger_describe(NULL, NULL, 16), 5); /* "never" */
+    tempo_trigger_free(cron);
+}
+
 /* Very long lists still describe and normalise in full when asked. */
 static void test_long_lists(void **state)
 {
@@ -220,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize_and_describe),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_null_buffer),
         cmocka_unit_test(test_long_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -427,6 +427,20 @@ static void test_tzdir_switch(void **state)
     assert_ptr_equal(load_ok("v4"), mine);
 }
 
+/* Something in the zoneinfo directory that is not a regular file is no
+ * zone. A FIFO used to block open() for ever (until some process opened it
+ * for writing); the alarm turns such a hang into a failure. */
+static void test_fifo_is_not_a_zone(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    expect_refused("fifo", TEMPO_ENOTFOUND, "time zone 'fifo' not found");
+    alarm(0);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -457,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_truncations_and_flips),
         cmocka_unit_test(test_tzdir_switch),
+        cmocka_unit_test(test_fifo_is_not_a_zone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -80,10 +80,12 @@ void tempo__cli_options_free(tempo__cli_options_t *opts);
 int tempo__cli_setup(const tempo__cli_options_t *opts, tempo__cli_setup_t *out);
 void tempo__cli_setup_free(tempo__cli_setup_t *setup);
 
-/* The first fire time after `prev` (fire.c), TEMPO_TIME_NONE when the
- * trigger is done. Returns an exit code: a trigger answering a time not after
- * `prev` breaks the library's contract, and is reported rather than printed. */
-int tempo__cli_next_fire(const tempo__cli_setup_t *setup, tempo_time_t prev, tempo_time_t *out);
+/* Advance *t to the first fire time after it (fire.c), TEMPO_TIME_NONE when
+ * the trigger is done; otherwise also write it, formatted in the setup's
+ * zone, to `line` (TEMPO__CLI_TIME_MAX bytes). Returns an exit code: a
+ * trigger answering a time not after *t breaks the library's contract, and
+ * is reported rather than printed. */
+int tempo__cli_next_fire(const tempo__cli_setup_t *setup, tempo_time_t *t, char *line);
 
 /* Print "tempo: <message>" as exactly one line on stderr (control characters
  * in the message, which may echo user input, become '?'). Returns

@@ -49,13 +49,11 @@ static int print_fires(const tempo__cli_setup_t *setup)
     int found = 0;
     for (; found < EXPLAIN_FIRES; found++) {
         char line[TEMPO__CLI_TIME_MAX];
-        int rc = tempo__cli_next_fire(setup, t, &t);
-        if (rc == TEMPO__CLI_OK && t == TEMPO_TIME_NONE)
-            break;
-        if (rc == TEMPO__CLI_OK)
-            rc = tempo__cli_format_time(t, setup->zone, line);
+        int rc = tempo__cli_next_fire(setup, &t, line);
         if (rc != TEMPO__CLI_OK)
             return rc;
+        if (t == TEMPO_TIME_NONE)
+            break;
         printf("next: %s\n", line);
     }
     if (found == 0)

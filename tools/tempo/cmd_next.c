@@ -15,13 +15,11 @@ int tempo__cli_run_next(const tempo__cli_options_t *opts, const tempo__cli_setup
     tempo_time_t t = setup->after;
     for (int i = 0; i < opts->count; i++) {
         char line[TEMPO__CLI_TIME_MAX];
-        int rc = tempo__cli_next_fire(setup, t, &t);
-        if (rc == TEMPO__CLI_OK && t == TEMPO_TIME_NONE)
-            break;
-        if (rc == TEMPO__CLI_OK)
-            rc = tempo__cli_format_time(t, setup->zone, line);
+        int rc = tempo__cli_next_fire(setup, &t, line);
         if (rc != TEMPO__CLI_OK)
             return rc;
+        if (t == TEMPO_TIME_NONE)
+            break;
         /* Up to 10000 lines overflow stdio's buffer, so a write can fail
          * here, with errno still telling why. */
         if (puts(line) == EOF)

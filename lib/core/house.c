@@ -1,0 +1,116 @@
+/* Housekeeping: renew the leases of running jobs, reap jobs whose owner
+ * died, and clean up expired results and finished schedules.
+ *
+ * Leases are renewed at half their duration (DESIGN.md §5), so a job that
+ * runs longer than the lease keeps it while this process lives, and loses it
+ * within one lease duration after this process dies — which is what returns
+ * its max_running_jobs slot to the others (APScheduler #1110). */
+#include <stdlib.h>
+
+#include "job_internal.h"
+#include "sched_internal.h"
+
+static void renewed(void *ud, tempo_status_t status, const tempo_error_t *err)
+{
+    tempo_scheduler_t *s = ud;
+    s->renew_busy = false;
+    if (status != TEMPO_OK)
+        tempo__emit_store_error(s, status, err, "extend_leases");
+    tempo__maybe_finish_stop(s);
+}
+
+static void renew(void *arg)
+{
+    tempo_scheduler_t *s = arg;
+    /* Also while stopping gracefully: running jobs keep their leases until
+     * they finish or the stop times out. */
+    if (s->state != SCHED_RUNNING && s->state != SCHED_STOPPING)
+        return;
+    tempo_time_t now = tempo_loop_now(s->loop);
+    tempo__timer_start(s->loop, &s->renew_timer, now + s->opts.lease_duration / 2);
+    if (s->renew_busy || s->running_count == 0)
+        return;
+    const char **ids = malloc((size_t)s->running_count * sizeof *ids);
+    if (!ids)
+        return; /* try again next round */
+    size_t n = 0;
+    for (tempo__running_t *r = s->running; r; r = r->next)
+        ids[n++] = r->id;
+    s->renew_busy = true;
+    s->store->ops->extend_leases(s->store->self, s->identity, NULL, 0, ids, n, now + s->opts.lease_duration,
+                                 renewed, s);
+    free(ids); /* read during the call only */
+}
+
+static void cleaned(void *ud, tempo_status_t status, const tempo_error_t *err)
+{
+    tempo_scheduler_t *s = ud;
+    s->cleanup_busy = false;
+    if (status != TEMPO_OK)
+        tempo__emit_store_error(s, status, err, "cleanup");
+    tempo__maybe_finish_stop(s);
+}
+
+static void reaped(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_job_record_t *jobs,
+                   size_t n)
+{
+    tempo_scheduler_t *s = ud;
+    if (status != TEMPO_OK) {
+        tempo__emit_store_error(s, status, err, "reap_abandoned");
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            tempo_event_t ev;
+            tempo__event_init(s, &ev, TEMPO_EVENT_JOB_RELEASED);
+            ev.job_id = jobs[i].id;
+            ev.task_id = jobs[i].task_id;
+            ev.schedule_id = jobs[i].schedule_id;
+            ev.scheduled_fire_time = jobs[i].scheduled_fire_time;
+            ev.outcome = TEMPO_OUTCOME_ABANDONED;
+            ev.message = "its worker's lease expired";
+            tempo__emit(s, &ev);
+        }
+    }
+    if (s->state != SCHED_RUNNING) {
+        s->cleanup_busy = false;
+        tempo__maybe_finish_stop(s);
+        return;
+    }
+    s->store->ops->cleanup(s->store->self, tempo_loop_now(s->loop), cleaned, s);
+}
+
+static void cleanup(void *arg)
+{
+    tempo_scheduler_t *s = arg;
+    if (s->state != SCHED_RUNNING)
+        return;
+    tempo_time_t now = tempo_loop_now(s->loop);
+    tempo__timer_start(s->loop, &s->cleanup_timer, now + s->opts.cleanup_interval);
+    if (s->cleanup_busy)
+        return;
+    s->cleanup_busy = true;
+    s->store->ops->reap_abandoned(s->store->self, now, reaped, s);
+}
+
+void tempo__house_init(tempo_scheduler_t *s)
+{
+    tempo__timer_init(&s->renew_timer, renew, s);
+    tempo__timer_init(&s->cleanup_timer, cleanup, s);
+}
+
+void tempo__house_start(tempo_scheduler_t *s)
+{
+    tempo_time_t now = tempo_loop_now(s->loop);
+    tempo__timer_start(s->loop, &s->renew_timer, now + s->opts.lease_duration / 2);
+    tempo__timer_start(s->loop, &s->cleanup_timer, now + s->opts.cleanup_interval);
+}
+
+void tempo__house_stopping(tempo_scheduler_t *s)
+{
+    tempo__timer_stop(s->loop, &s->cleanup_timer);
+}
+
+void tempo__house_stop(tempo_scheduler_t *s)
+{
+    tempo__timer_stop(s->loop, &s->renew_timer);
+    tempo__timer_stop(s->loop, &s->cleanup_timer);
+}

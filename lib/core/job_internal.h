@@ -1,0 +1,43 @@
+/* A job running in this process, and the handle an in-loop task holds. */
+#ifndef TEMPO_CORE_JOB_INTERNAL_H
+#define TEMPO_CORE_JOB_INTERNAL_H
+
+#include "sched_internal.h"
+
+struct tempo__running {
+    tempo__running_t *next, *prev;
+    tempo_scheduler_t *s;
+    char *id, *task_id, *schedule_id; /* schedule_id may be NULL */
+    bson_t args;                      /* always initialised (empty when none) */
+    tempo_time_t scheduled_fire_time, started_at;
+    tempo_duration_t result_expiration;
+    int64_t fence;
+    /* Set once the job was released as CANCELLED or the scheduler is going
+     * away: from then on nothing may touch `s`. */
+    bool cancelled;
+    /* An in-loop task's handle; while set, the handle owns the lifetime:
+     * tempo__running_free only marks the entry orphaned. */
+    tempo_job_t *handle;
+    bool orphaned;
+    /* Blocking jobs: owned by the pool thread while in_pool. */
+    bool in_pool, value_ready;
+    tempo__work_t work;
+    tempo_task_blocking_fn blocking_fn;
+    void *userdata;
+    bson_t value;
+    tempo_error_t error;
+    tempo_status_t status;
+};
+
+tempo__running_t *tempo__running_new(tempo_scheduler_t *s, const tempo_job_record_t *job,
+                                     const tempo__task_t *task);
+void tempo__running_free(tempo__running_t *r);
+
+/* Unlink, release with this outcome, free (worker.c). */
+void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_t *value, const char *error);
+
+tempo_job_t *tempo__job_handle_new(tempo__running_t *r);
+/* The scheduler gave up on the job: the handle's calls answer ECANCELLED. */
+void tempo__job_handle_cancel(tempo__running_t *r);
+
+#endif

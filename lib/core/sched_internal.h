@@ -1,0 +1,209 @@
+/* Scheduler internals shared by the files of lib/core.
+ *
+ * The scheduler is a set of small state machines driven by loop callbacks:
+ *
+ *   scheduling step (step.c)  timer/kick -> acquire due schedules -> make jobs
+ *                             -> release schedules -> kick the worker -> re-arm
+ *   worker (worker.c)         timer/kick -> acquire jobs up to free capacity ->
+ *                             run (in-loop or pool) -> release with a result
+ *   housekeeping (house.c)    lease renewal for running jobs, cleanup, reaping
+ *
+ * Each machine has at most one store call in flight (a "busy" flag); a kick
+ * while busy sets "again" so the machine runs once more when the call ends.
+ * Nothing here blocks; every store call completes later on the loop thread.
+ *
+ * Public API calls that touch the store become `op`s kept on a list, so that
+ * stopping or freeing the scheduler can answer every pending callback exactly
+ * once with TEMPO_ECANCELLED. */
+#ifndef TEMPO_CORE_SCHED_INTERNAL_H
+#define TEMPO_CORE_SCHED_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <tempo/scheduler.h>
+
+#include "exec/pool.h"
+#include "loop/loop_internal.h"
+
+typedef enum sched_state {
+    SCHED_STOPPED = 0,
+    SCHED_STARTING,
+    SCHED_RUNNING,
+    SCHED_STOPPING
+} sched_state_t;
+
+typedef struct tempo__task {
+    char *id;
+    tempo_task_fn fn;
+    tempo_task_blocking_fn blocking_fn;
+    void *userdata;
+    int max_running_jobs;
+    tempo_duration_t misfire_grace_time;
+    bson_t *metadata; /* NULL = none */
+} tempo__task_t;
+
+typedef struct tempo__sub {
+    uint64_t id;
+    uint32_t mask;
+    tempo_event_cb cb;
+    void *userdata;
+    bool removed; /* unsubscribed while events were being delivered */
+} tempo__sub_t;
+
+/* A running job (worker side). The public tempo_job_t handle points here
+ * while the job runs; see job.c for the handle's life. */
+typedef struct tempo__running tempo__running_t;
+
+/* A pending public call waiting for the store. */
+typedef struct tempo__op tempo__op_t;
+
+/* A wait_job_result() waiter. */
+typedef struct tempo__waiter tempo__waiter_t;
+
+struct tempo_scheduler {
+    tempo_loop_t *loop;
+    tempo_store_t *store;
+    tempo_scheduler_options_t opts;
+    char *identity;
+    sched_state_t state;
+    tempo__call_t start_call;
+    uint64_t rng; /* splitmix64 state: jitter, ids */
+
+    /* tasks (few; linear scans are fine and keep order stable) */
+    tempo__task_t *tasks;
+    size_t n_tasks, cap_tasks;
+    tempo_task_record_t *task_records; /* mirror for acquire_jobs */
+
+    /* events */
+    tempo__sub_t *subs;
+    size_t n_subs, cap_subs;
+    uint64_t next_sub_id;
+    int delivering; /* depth of event delivery, to defer compaction */
+
+    /* scheduling step */
+    tempo__timer_t step_timer;
+    tempo__call_t step_call;
+    bool step_busy, step_again, step_queued;
+    bool step_progress; /* the last acquisition returned schedules */
+
+    /* worker */
+    tempo__timer_t work_timer;
+    tempo__call_t work_call;
+    bool work_busy, work_again, work_queued;
+    int running_count;
+    size_t work_asked; /* limit of the acquisition in flight */
+    tempo__running_t *running; /* list of running jobs */
+
+    /* housekeeping */
+    tempo__timer_t renew_timer;
+    tempo__timer_t cleanup_timer;
+    bool renew_busy, cleanup_busy;
+
+    /* stop */
+    tempo__timer_t stop_timer;
+    tempo_done_cb stop_cb;
+    void *stop_ud;
+    bool stop_now;
+    tempo__call_t stop_call;
+    bool stop_queued;
+    int releases_in_flight; /* job releases the store has not answered */
+    tempo_duration_t backoff; /* after a store error; doubles up to poll_interval */
+
+    tempo__pool_t *pool; /* created on the first blocking job */
+
+    tempo__op_t *ops;         /* pending public calls */
+    tempo__waiter_t *waiters; /* wait_job_result */
+};
+
+/* ---- events.c ---- */
+void tempo__emit(tempo_scheduler_t *s, const tempo_event_t *ev);
+/* Fill the common fields of an event of `type` (timestamp = now). */
+void tempo__event_init(tempo_scheduler_t *s, tempo_event_t *ev, tempo_event_type_t type);
+void tempo__emit_store_error(tempo_scheduler_t *s, tempo_status_t status, const tempo_error_t *err,
+                             const char *what);
+void tempo__subs_free(tempo_scheduler_t *s);
+
+/* ---- tasks.c ---- */
+const tempo__task_t *tempo__task_find(const tempo_scheduler_t *s, const char *id);
+void tempo__tasks_free(tempo_scheduler_t *s);
+
+/* ---- ids.c ---- */
+uint64_t tempo__rng_next(uint64_t *state);
+/* A random UUID v4 into out[37]. */
+void tempo__uuid_random(uint64_t *rng, char out[37]);
+/* A UUID derived from (schedule id, fire time): the same inputs always give
+ * the same id, so a job made twice for one fire time is one job. out[37]. */
+void tempo__uuid_for_fire(const char *schedule_id, tempo_time_t fire_time, char out[37]);
+/* A hash of (id, fire time) in [0, 1): deterministic jitter. */
+double tempo__unit_hash(const char *id, tempo_time_t fire_time);
+
+/* ---- step.c ---- */
+/* Ask for a scheduling step soon (coalesces). */
+void tempo__step_kick(tempo_scheduler_t *s);
+void tempo__step_init(tempo_scheduler_t *s); /* once, in new */
+void tempo__step_start(tempo_scheduler_t *s);
+void tempo__step_stop(tempo_scheduler_t *s);
+
+/* ---- worker.c ---- */
+void tempo__work_kick(tempo_scheduler_t *s);
+void tempo__work_init(tempo_scheduler_t *s);
+void tempo__work_start(tempo_scheduler_t *s);
+void tempo__work_stop(tempo_scheduler_t *s);
+/* Cancel every running job now (stop_now / free). */
+void tempo__work_cancel_all(tempo_scheduler_t *s, bool release);
+
+/* ---- scheduler.c ---- */
+void tempo__maybe_finish_stop(tempo_scheduler_t *s);
+
+/* ---- house.c ---- */
+void tempo__house_init(tempo_scheduler_t *s);
+void tempo__house_start(tempo_scheduler_t *s);
+void tempo__house_stopping(tempo_scheduler_t *s); /* graceful: keep renewing */
+void tempo__house_stop(tempo_scheduler_t *s);
+
+/* ---- ops.c: pending public calls ---- */
+typedef enum op_kind {
+    OP_ID,        /* tempo_id_cb */
+    OP_DONE,      /* tempo_done_cb */
+    OP_SCHEDULES, /* tempo_schedules_cb */
+    OP_RESULT     /* tempo_result_cb */
+} op_kind_t;
+
+struct tempo__op {
+    tempo__op_t *next, *prev;
+    tempo_scheduler_t *s;
+    op_kind_t kind;
+    union {
+        tempo_id_cb id;
+        tempo_done_cb done;
+        tempo_schedules_cb schedules;
+        tempo_result_cb result;
+    } cb;
+    void *userdata;
+    char id[256];      /* the schedule/job id the op is about */
+    tempo_time_t when; /* a fire time to report in the op's event */
+    void *extra;       /* op-specific state, freed by its owner */
+    void (*free_extra)(void *extra);
+};
+
+tempo__op_t *tempo__op_new(tempo_scheduler_t *s, op_kind_t kind, void (*cb)(void), void *userdata,
+                           const char *id);
+/* Unlink, answer and free. Answers with the given values (schedules/result
+ * may be NULL/0 for other kinds). */
+void tempo__op_finish(tempo__op_t *op, tempo_status_t status, const tempo_error_t *err);
+void tempo__op_finish_schedules(tempo__op_t *op, tempo_status_t status, const tempo_error_t *err,
+                                const tempo_schedule_record_t *recs, size_t n);
+void tempo__op_finish_result(tempo__op_t *op, tempo_status_t status, const tempo_error_t *err,
+                             const tempo_job_result_t *result);
+/* Unlink and free without answering: only for a call that is being refused
+ * (returns an error), whose callback must never run. */
+void tempo__op_discard(tempo__op_t *op);
+/* Answer every pending op with ECANCELLED (stop/free). */
+void tempo__ops_cancel_all(tempo_scheduler_t *s);
+
+/* ---- waiters (jobs_api.c) ---- */
+/* A job finished here: hand its result to waiters. */
+void tempo__waiters_notify(tempo_scheduler_t *s, const tempo_job_result_t *result);
+void tempo__waiters_cancel_all(tempo_scheduler_t *s);
+
+#endif

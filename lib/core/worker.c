@@ -1,0 +1,314 @@
+/* The worker: acquire jobs up to free capacity, run them, release them with
+ * their results (DESIGN.md §5).
+ *
+ * Capacity is max_concurrent_jobs minus the jobs running here; per-task
+ * limits (max_running_jobs) are enforced by the store across all processes,
+ * and jobs held back by them stay queued, not dropped. A job whose start
+ * deadline has passed is released as MISSED_START_DEADLINE without running.
+ *
+ * In-loop jobs get a tempo_job_t handle (job.c) and finish whenever the task
+ * calls tempo_job_complete/fail. Blocking jobs run on the thread pool; the
+ * pool hands their completion back on the loop thread. Either way the job
+ * ends in finish_job(), which is the one place that releases it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "job_internal.h"
+#include "sched_internal.h"
+
+static void arm_work_timer(tempo_scheduler_t *s, tempo_time_t when)
+{
+    tempo_time_t cap = tempo_loop_now(s->loop) + s->opts.poll_interval;
+    if (when == TEMPO_TIME_NONE || when > cap)
+        when = cap;
+    tempo__timer_start(s->loop, &s->work_timer, when);
+}
+
+static void work_done(tempo_scheduler_t *s)
+{
+    s->work_busy = false;
+    if (s->state != SCHED_RUNNING) {
+        tempo__maybe_finish_stop(s);
+        return;
+    }
+    if (s->work_again) {
+        s->work_again = false;
+        tempo__work_kick(s);
+    }
+}
+
+/* ---- releasing ---- */
+
+static void job_released(void *ud, tempo_status_t status, const tempo_error_t *err)
+{
+    tempo_scheduler_t *s = ud;
+    s->releases_in_flight--;
+    if (status != TEMPO_OK)
+        tempo__emit_store_error(s, status, err, "release_job");
+    tempo__maybe_finish_stop(s);
+}
+
+static void unlink_running(tempo_scheduler_t *s, tempo__running_t *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->running = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->next = r->prev = NULL;
+    s->running_count--;
+}
+
+/* Release a job that was acquired here, with its result, and tell everyone. */
+static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_outcome_t outcome,
+                         tempo_time_t started_at, const bson_t *value, const char *error)
+{
+    tempo_time_t now = tempo_loop_now(s->loop);
+    tempo_job_result_t res = {
+        .job_id = r->id,
+        .task_id = r->task_id,
+        .schedule_id = r->schedule_id,
+        .outcome = outcome,
+        .scheduled_fire_time = r->scheduled_fire_time,
+        .started_at = started_at,
+        .finished_at = now,
+        .expires_at = r->result_expiration > 0 ? now + r->result_expiration : now,
+        .return_value = value,
+        .error = error,
+    };
+    if (s->store) {
+        s->releases_in_flight++;
+        s->store->ops->release_job(s->store->self, s->identity, r->id, r->fence, &res, job_released, s);
+    }
+    tempo__waiters_notify(s, &res);
+    tempo_event_t ev;
+    tempo__event_init(s, &ev, TEMPO_EVENT_JOB_RELEASED);
+    ev.job_id = r->id;
+    ev.task_id = r->task_id;
+    ev.schedule_id = r->schedule_id;
+    ev.scheduled_fire_time = r->scheduled_fire_time;
+    ev.outcome = outcome;
+    ev.message = error;
+    tempo__emit(s, &ev);
+}
+
+void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_t *value, const char *error)
+{
+    tempo_scheduler_t *s = r->s;
+    unlink_running(s, r);
+    release_with(s, r, outcome, r->started_at, value, error);
+    tempo__running_free(r);
+    if (s->state == SCHED_RUNNING)
+        tempo__work_kick(s); /* a slot is free */
+    else
+        tempo__maybe_finish_stop(s);
+}
+
+/* ---- running ---- */
+
+static void blocking_work(tempo__work_t *w)
+{
+    tempo__running_t *r = (tempo__running_t *)((char *)w - offsetof(tempo__running_t, work));
+    bson_init(&r->value);
+    r->value_ready = true;
+    r->status = r->blocking_fn(&r->args, &r->value, &r->error, r->userdata);
+}
+
+static void blocking_done(tempo__work_t *w, tempo_status_t status)
+{
+    tempo__running_t *r = (tempo__running_t *)((char *)w - offsetof(tempo__running_t, work));
+    r->in_pool = false;
+    if (r->cancelled) { /* already released as CANCELLED; nothing to record */
+        tempo__running_free(r);
+        return;
+    }
+    if (status != TEMPO_OK)
+        tempo__job_finish(r, TEMPO_OUTCOME_CANCELLED, NULL, "cancelled before it started");
+    else if (r->status == TEMPO_OK)
+        tempo__job_finish(r, TEMPO_OUTCOME_SUCCESS, &r->value, NULL);
+    else
+        tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL,
+                          r->error.message[0] ? r->error.message : tempo_strerror(r->status));
+}
+
+static tempo_status_t ensure_pool(tempo_scheduler_t *s)
+{
+    if (s->pool)
+        return TEMPO_OK;
+    return tempo__pool_new(s->loop, s->opts.thread_pool_size, &s->pool, NULL);
+}
+
+static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
+{
+    tempo_time_t now = tempo_loop_now(s->loop);
+    const tempo__task_t *task = tempo__task_find(s, job->task_id);
+    tempo__running_t *r = tempo__running_new(s, job, task);
+    if (!r) {
+        /* Cannot even remember it: leave the lease to expire and the job to be
+         * reaped as abandoned; say why. */
+        tempo_error_t e = {TEMPO_ENOMEM, "out of memory starting a job"};
+        tempo__emit_store_error(s, TEMPO_ENOMEM, &e, "worker");
+        return;
+    }
+    r->next = s->running;
+    if (s->running)
+        s->running->prev = r;
+    s->running = r;
+    s->running_count++;
+
+    if (job->start_deadline != TEMPO_TIME_NONE && now > job->start_deadline) {
+        tempo__job_finish(r, TEMPO_OUTCOME_MISSED_START_DEADLINE, NULL, "start deadline passed before it could start");
+        return;
+    }
+    tempo_event_t ev;
+    tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ACQUIRED);
+    ev.job_id = r->id;
+    ev.task_id = r->task_id;
+    ev.schedule_id = r->schedule_id;
+    ev.scheduled_fire_time = r->scheduled_fire_time;
+    tempo__emit(s, &ev);
+    if (r->cancelled || !task) /* a subscriber stopped the scheduler */
+        return;
+    r->started_at = tempo_loop_now(s->loop);
+    if (task->fn) {
+        tempo_job_t *handle = tempo__job_handle_new(r);
+        if (!handle) {
+            tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL, "out of memory creating the job handle");
+            return;
+        }
+        task->fn(handle, task->userdata);
+        return;
+    }
+    if (ensure_pool(s) != TEMPO_OK) {
+        tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL, "could not start the thread pool");
+        return;
+    }
+    r->in_pool = true;
+    if (tempo__pool_submit(s->pool, &r->work, blocking_work, blocking_done) != TEMPO_OK) {
+        r->in_pool = false;
+        tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL, "the thread pool refused the job");
+    }
+}
+
+/* ---- acquiring ---- */
+
+static void got_next_job_time(void *ud, tempo_status_t status, const tempo_error_t *err, tempo_time_t when)
+{
+    tempo_scheduler_t *s = ud;
+    if (status != TEMPO_OK) {
+        tempo__emit_store_error(s, status, err, "next_job_time");
+        when = TEMPO_TIME_NONE;
+    }
+    /* A job already due that the acquisition just passed over is held back
+     * by a per-task limit (or is a task this worker lacks): waking for it
+     * would spin. A finishing job kicks the worker; the poll covers the rest. */
+    if (when != TEMPO_TIME_NONE && when <= tempo_loop_now(s->loop))
+        when = TEMPO_TIME_NONE;
+    if (s->state == SCHED_RUNNING)
+        arm_work_timer(s, when);
+    work_done(s);
+}
+
+static void jobs_acquired(void *ud, tempo_status_t status, const tempo_error_t *err,
+                          const tempo_job_record_t *jobs, size_t n)
+{
+    tempo_scheduler_t *s = ud;
+    if (status != TEMPO_OK) {
+        tempo__emit_store_error(s, status, err, "acquire_jobs");
+        if (s->state == SCHED_RUNNING)
+            arm_work_timer(s, tempo_loop_now(s->loop) + TEMPO_SECONDS(1));
+        work_done(s);
+        return;
+    }
+    size_t asked = s->work_asked;
+    for (size_t i = 0; i < n; i++)
+        start_job(s, &jobs[i]); /* while stopping too: the lease is ours; run or cancel it properly */
+    if (s->state != SCHED_RUNNING) {
+        if (s->stop_now)
+            tempo__work_cancel_all(s, true);
+        work_done(s);
+        return;
+    }
+    if (n >= asked && s->running_count < s->opts.max_concurrent_jobs) {
+        s->work_again = true; /* there may be more */
+        work_done(s);
+        return;
+    }
+    s->store->ops->next_job_time(s->store->self, got_next_job_time, s);
+}
+
+static void work_run(void *arg)
+{
+    tempo_scheduler_t *s = arg;
+    s->work_queued = false;
+    if (s->state != SCHED_RUNNING || s->work_busy)
+        return;
+    int free_slots = s->opts.max_concurrent_jobs - s->running_count;
+    if (free_slots <= 0 || s->n_tasks == 0)
+        return; /* a finishing job or a new task kicks us again */
+    size_t limit = (size_t)free_slots;
+    if (limit > (size_t)s->opts.batch_size)
+        limit = (size_t)s->opts.batch_size;
+    s->work_busy = true;
+    s->work_asked = limit;
+    tempo__timer_stop(s->loop, &s->work_timer);
+    s->store->ops->acquire_jobs(s->store->self, s->identity, tempo_loop_now(s->loop), s->opts.lease_duration,
+                                limit, s->task_records, s->n_tasks, jobs_acquired, s);
+}
+
+void tempo__work_kick(tempo_scheduler_t *s)
+{
+    if (s->state != SCHED_RUNNING || s->opts.role == TEMPO_ROLE_SCHEDULER)
+        return;
+    if (s->work_busy) {
+        s->work_again = true;
+        return;
+    }
+    if (!s->work_queued) {
+        s->work_queued = true;
+        tempo__loop_defer(s->loop, &s->work_call, work_run, s);
+    }
+}
+
+static void work_timer_fired(void *arg)
+{
+    tempo__work_kick(arg);
+}
+
+void tempo__work_init(tempo_scheduler_t *s)
+{
+    tempo__timer_init(&s->work_timer, work_timer_fired, s);
+}
+
+void tempo__work_start(tempo_scheduler_t *s)
+{
+    tempo__work_kick(s);
+}
+
+void tempo__work_stop(tempo_scheduler_t *s)
+{
+    tempo__timer_stop(s->loop, &s->work_timer);
+    s->work_again = false;
+}
+
+void tempo__work_cancel_all(tempo_scheduler_t *s, bool release)
+{
+    while (s->running) {
+        tempo__running_t *r = s->running;
+        unlink_running(s, r);
+        r->cancelled = true;
+        if (release)
+            release_with(s, r, TEMPO_OUTCOME_CANCELLED, r->started_at, NULL, "cancelled: the scheduler stopped");
+        tempo__job_handle_cancel(r);
+        /* A blocking job frees itself when the pool hands it back
+         * (blocking_done sees `cancelled`): at once with ECANCELLED if it had
+         * not started, else when its thread returns. */
+        if (r->in_pool) {
+            if (s->pool)
+                tempo__pool_cancel(s->pool, &r->work);
+            continue;
+        }
+        tempo__running_free(r);
+    }
+}

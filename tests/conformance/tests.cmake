@@ -1,0 +1,18 @@
+# Store conformance (label `conformance`): one suite of cases written against
+# tempo_store_ops_t (store_cases*.c, store_harness.c), run by one small
+# runner per store. A store of a later issue adds its runner here.
+set(TEMPO_CONFORMANCE_DIR ${CMAKE_CURRENT_LIST_DIR})
+add_library(tempo_store_conformance STATIC
+  ${TEMPO_CONFORMANCE_DIR}/store_cases.c
+  ${TEMPO_CONFORMANCE_DIR}/store_cases_schedules.c
+  ${TEMPO_CONFORMANCE_DIR}/store_cases_jobs.c
+  ${TEMPO_CONFORMANCE_DIR}/store_cases_life.c
+  ${TEMPO_CONFORMANCE_DIR}/store_harness.c)
+target_include_directories(tempo_store_conformance PUBLIC ${TEMPO_CONFORMANCE_DIR}
+  PRIVATE ${PROJECT_SOURCE_DIR}/lib)
+target_link_libraries(tempo_store_conformance PUBLIC tempo_store PkgConfig::CMOCKA PRIVATE tempo_warnings)
+
+tempo_add_test(NAME test_store_conformance_memory
+  SOURCES ${TEMPO_CONFORMANCE_DIR}/store_memory.c
+  LINK tempo_store_conformance
+  LABELS conformance)
