@@ -99,8 +99,9 @@ TEMPO_API tempo_status_t tempo_trigger_calendar_new(const tempo_calendar_options
 typedef struct tempo_combine_options {
     size_t size;                /* sizeof(tempo_combine_options_t) */
     tempo_duration_t threshold; /* AND: children agree when within this; default 1 s */
-    int max_iterations;         /* AND: give up (answer NONE) after this; default 10000 */
+    int max_iterations;         /* AND: give up (answer NONE) after this; 1..10^6, default 10000 */
 } tempo_combine_options_t;
+#define TEMPO_COMBINE_MAX_ITERATIONS 1000000
 #define TEMPO_COMBINE_OPTIONS_INIT \
     { sizeof(tempo_combine_options_t), TEMPO_SECONDS(1), 10000 }
 

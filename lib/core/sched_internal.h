@@ -103,7 +103,6 @@ struct tempo_scheduler {
     tempo__timer_t stop_timer;
     tempo_done_cb stop_cb;
     void *stop_ud;
-    bool stop_now;
     tempo__call_t stop_call;
     bool stop_queued;
     int releases_in_flight; /* job releases the store has not answered */

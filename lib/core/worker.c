@@ -193,6 +193,30 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
 
 /* ---- acquiring ---- */
 
+static void given_back(void *ud, tempo_status_t status, const tempo_error_t *err)
+{
+    tempo_scheduler_t *s = ud;
+    s->releases_in_flight--;
+    if (status != TEMPO_OK)
+        tempo__emit_store_error(s, status, err, "extend_leases (giving jobs back)");
+    tempo__maybe_finish_stop(s);
+}
+
+static void give_back(tempo_scheduler_t *s, const tempo_job_record_t *jobs, size_t n)
+{
+    if (n == 0)
+        return;
+    const char **ids = malloc(n * sizeof *ids);
+    if (!ids)
+        return; /* their leases expire on their own */
+    for (size_t i = 0; i < n; i++)
+        ids[i] = jobs[i].id;
+    s->releases_in_flight++;
+    s->store->ops->extend_leases(s->store->self, s->identity, NULL, 0, ids, n, tempo_loop_now(s->loop) - 1,
+                                 given_back, s);
+    free(ids); /* read during the call only */
+}
+
 static void got_next_job_time(void *ud, tempo_status_t status, const tempo_error_t *err, tempo_time_t when)
 {
     tempo_scheduler_t *s = ud;
@@ -222,14 +246,16 @@ static void jobs_acquired(void *ud, tempo_status_t status, const tempo_error_t *
         return;
     }
     size_t asked = s->work_asked;
-    for (size_t i = 0; i < n; i++)
-        start_job(s, &jobs[i]); /* while stopping too: the lease is ours; run or cancel it properly */
     if (s->state != SCHED_RUNNING) {
-        if (s->stop_now)
-            tempo__work_cancel_all(s, true);
+        /* Stopping: take no new work. Hand the jobs back by letting their
+         * fresh leases lapse at once, so another worker (or this one after a
+         * restart) takes them without waiting out the lease. */
+        give_back(s, jobs, n);
         work_done(s);
         return;
     }
+    for (size_t i = 0; i < n; i++)
+        start_job(s, &jobs[i]);
     if (n >= asked && s->running_count < s->opts.max_concurrent_jobs) {
         s->work_again = true; /* there may be more */
         work_done(s);

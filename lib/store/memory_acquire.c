@@ -55,6 +55,40 @@ static void lease_picked(mem_store_t *st, mem_schedule_t **picked, size_t n, mem
     }
 }
 
+/* Back where they came from: the due heap has room for every schedule. */
+static void unpick(mem_store_t *st, mem_schedule_t **picked, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tempo__heap_push(&st->due, picked[i]->next_fire_time, picked[i]);
+}
+
+/* Pop up to `limit` due schedules, earliest first, into a new array that
+ * grows as it fills (a huge limit with few schedules due costs little).
+ * Out of memory: nothing popped, NULL. */
+static mem_schedule_t **pick_due(mem_store_t *st, tempo_time_t now, size_t limit, size_t *n)
+{
+    mem_schedule_t **picked = NULL;
+    size_t cap = 0;
+    const tempo__heap_node_t *top;
+    *n = 0;
+    while (*n < limit && (top = tempo__heap_top(&st->due)) != NULL && top->key <= now) {
+        if (*n == cap) {
+            size_t want = cap ? cap * 2 : 64;
+            cap = want < limit ? want : limit;
+            mem_schedule_t **grown = realloc(picked, cap * sizeof *grown);
+            if (!grown) {
+                unpick(st, picked, *n);
+                free(picked);
+                *n = 0;
+                return NULL;
+            }
+            picked = grown;
+        }
+        picked[(*n)++] = tempo__heap_pop(&st->due);
+    }
+    return picked;
+}
+
 static tempo_status_t acquire(mem_store_t *st, const char *owner, tempo_time_t now, tempo_duration_t lease,
                               size_t limit, mem_op_t *op)
 {
@@ -62,20 +96,15 @@ static tempo_status_t acquire(mem_store_t *st, const char *owner, tempo_time_t n
     if (rc != TEMPO_OK)
         return rc;
     schedules_expire(st, now);
-    size_t max = limit < st->due.count ? limit : st->due.count;
     const tempo__heap_node_t *top = tempo__heap_top(&st->due);
-    if (max == 0 || top->key > now)
+    if (limit == 0 || !top || top->key > now)
         return TEMPO_OK;
-    mem_schedule_t **picked = malloc(max * sizeof *picked);
-    if (!picked || !tempo__heap_reserve(&st->leased, st->leased.count + max)) {
-        free(picked);
-        return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
-    }
-    size_t n = 0;
-    while (n < max && (top = tempo__heap_top(&st->due)) != NULL && top->key <= now)
-        picked[n++] = tempo__heap_pop(&st->due);
-    tempo_schedule_record_t *recs = calloc(n, sizeof *recs);
-    mem_name_t *name = recs ? tempo__mem_owner_ref(st, owner) : NULL;
+    size_t n;
+    mem_schedule_t **picked = pick_due(st, now, limit, &n);
+    tempo_schedule_record_t *recs = picked ? calloc(n, sizeof *recs) : NULL;
+    mem_name_t *name = recs && tempo__heap_reserve(&st->leased, st->leased.count + n)
+                           ? tempo__mem_owner_ref(st, owner)
+                           : NULL;
     rc = name ? snapshot_leased(picked, n, owner, now + lease, recs, &op->err)
               : tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
     if (rc == TEMPO_OK) {
@@ -83,8 +112,7 @@ static tempo_status_t acquire(mem_store_t *st, const char *owner, tempo_time_t n
         op->out.list.recs = recs;
         op->out.list.count = n;
     } else {
-        for (size_t i = 0; i < n; i++) /* back where they were: the heap has room */
-            tempo__heap_push(&st->due, picked[i]->next_fire_time, picked[i]);
+        unpick(st, picked, n);
         if (name)
             tempo__mem_name_unref(&st->owners, name);
         tempo__schedule_records_free(recs, n);

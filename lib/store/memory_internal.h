@@ -160,6 +160,7 @@ typedef struct mem_op {
     mem_op_kind_t kind;
     const char *name;    /* the operation, for messages */
     bool emergency;      /* one of st->emergency */
+    bool stop_slot;      /* st->stop_slot */
     mem_cb_t cb;
     void *ud;
     tempo_status_t status;
@@ -197,10 +198,11 @@ struct mem_store {
     size_t in_flight;   /* completions deferred on the loop, not yet run */
     mem_op_t *held;     /* answered, waiting for a loop (before start, after stop) */
     mem_op_t **held_tail;
-    mem_op_t *stop_op;  /* stop() waiting for in_flight to drain */
+    mem_op_t *stop_op;  /* stop() waiting for in_flight to drain: &stop_slot */
     bool stop_queued;   /* stop_op is deferred */
     bool destroyed;     /* destroy() came while completions were in flight */
     mem_op_t emergency[MEM_EMERGENCY_OPS];
+    mem_op_t stop_slot; /* the accepted stop needs no allocation: it cannot fail */
 
     tempo__hmap_t task_records;  /* tempo_task_record_t copies */
     tempo__hmap_t tasks;         /* mem_task_t: interned task ids */
@@ -339,7 +341,7 @@ void tempo__mem_cleanup(void *self, tempo_time_t now, tempo_store_status_cb cb, 
 void tempo__mem_get_job_result(void *self, const char *job_id, tempo_store_result_cb cb, void *ud);
 /* Make a result ready to store: a copy with the job's identity, expiring
  * `expiration` after finished_at. Room reserved in st->results. */
-tempo_status_t tempo__mem_result_prepare(mem_store_t *st, const mem_job_t *j,
+tempo_status_t tempo__mem_result_prepare(const mem_job_t *j,
                                          const tempo_job_result_t *result, mem_result_t **out,
                                          tempo_error_t *err);
 void tempo__mem_result_store(mem_store_t *st, mem_result_t *r);

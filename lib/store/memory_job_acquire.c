@@ -47,12 +47,11 @@ static bool at_limit(const mem_task_t *t)
     return t->merge_max != 0 && (uint64_t)t->running + t->taken >= t->merge_max;
 }
 
-/* Put each listed task with a due-able job into the merge heap (room
- * reserved); a task listed twice counts once, with its first limit. Returns
- * how many jobs the merged queues hold. */
-static size_t merge_fill(mem_store_t *st, const tempo_task_record_t *tasks, size_t count, tempo__heap_t *merge)
+/* Put each listed task that has queued jobs and a free slot into the merge
+ * heap (room reserved); a task listed twice counts once, with its first
+ * limit. */
+static void merge_fill(mem_store_t *st, const tempo_task_record_t *tasks, size_t count, tempo__heap_t *merge)
 {
-    size_t avail = 0;
     st->stamp++;
     for (size_t i = 0; i < count; i++) {
         mem_task_t *t = tempo__hmap_get(&st->tasks, tasks[i].id);
@@ -63,27 +62,49 @@ static size_t merge_fill(mem_store_t *st, const tempo_task_record_t *tasks, size
         t->taken = 0;
         if (t->queue.count == 0 || at_limit(t))
             continue;
-        avail += t->queue.count;
         tempo__heap_push(merge, tempo__heap_top(&t->queue)->key, t);
     }
-    return avail;
 }
 
-/* Pop up to `max` due jobs in order from the merged queues into `picked`. */
-static size_t merge_take(tempo__heap_t *merge, tempo_time_t now, size_t max, mem_job_t **picked)
+/* Back to their queues, which always have room for their task's jobs. */
+static void unpick(mem_job_t **picked, size_t n)
 {
-    size_t n = 0;
+    for (size_t i = 0; i < n; i++)
+        tempo__heap_push(&picked[i]->task->queue, tempo__mem_job_order(picked[i]), picked[i]);
+}
+
+/* Pop up to `limit` due jobs in order from the merged queues into *out, an
+ * array that grows as it fills (a huge limit with few jobs due costs
+ * little). False when out of memory, with nothing popped. */
+static bool merge_take(tempo__heap_t *merge, tempo_time_t now, size_t limit, mem_job_t ***out, size_t *n)
+{
+    mem_job_t **picked = NULL;
+    size_t cap = 0;
     const tempo__heap_node_t *top;
-    while (n < max && (top = tempo__heap_top(merge)) != NULL && top->key <= now) {
+    *n = 0;
+    while (*n < limit && (top = tempo__heap_top(merge)) != NULL && top->key <= now) {
+        if (*n == cap) {
+            size_t want = cap ? cap * 2 : 64;
+            cap = want < limit ? want : limit;
+            mem_job_t **grown = realloc(picked, cap * sizeof *grown);
+            if (!grown) {
+                unpick(picked, *n);
+                free(picked);
+                *n = 0;
+                return false;
+            }
+            picked = grown;
+        }
         mem_task_t *t = top->item;
-        picked[n++] = tempo__heap_pop(&t->queue);
+        picked[(*n)++] = tempo__heap_pop(&t->queue);
         t->taken++;
         if (t->queue.count == 0 || at_limit(t))
             tempo__heap_remove(merge, t->merge_pos);
         else
             tempo__heap_update(merge, t->merge_pos, tempo__heap_top(&t->queue)->key);
     }
-    return n;
+    *out = picked;
+    return true;
 }
 
 static void lease_picked(mem_store_t *st, mem_job_t **picked, size_t n, mem_name_t *owner, tempo_time_t until)
@@ -106,12 +127,14 @@ static void lease_picked(mem_store_t *st, mem_job_t **picked, size_t n, mem_name
 }
 
 /* Snapshot the picked jobs as they will be once leased, then lease them; on
- * failure put them back in their queues (which have room). */
+ * failure put them back. */
 static tempo_status_t lease_or_undo(mem_store_t *st, mem_job_t **picked, size_t n, const char *owner,
                                     tempo_time_t until, mem_op_t *op)
 {
     tempo_job_record_t *recs = calloc(n, sizeof *recs);
-    mem_name_t *name = recs ? tempo__mem_owner_ref(st, owner) : NULL;
+    mem_name_t *name = recs && tempo__heap_reserve(&st->job_leases, st->job_leases.count + n)
+                           ? tempo__mem_owner_ref(st, owner)
+                           : NULL;
     tempo_status_t rc = name ? TEMPO_OK : tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
         tempo_lease_t lease = {owner, until, picked[i]->fence + 1};
@@ -123,8 +146,7 @@ static tempo_status_t lease_or_undo(mem_store_t *st, mem_job_t **picked, size_t 
         op->out.list.count = n;
         return TEMPO_OK;
     }
-    for (size_t i = 0; i < n; i++)
-        tempo__heap_push(&picked[i]->task->queue, tempo__mem_job_order(picked[i]), picked[i]);
+    unpick(picked, n);
     if (name)
         tempo__mem_name_unref(&st->owners, name);
     tempo__job_records_free(recs, n);
@@ -147,13 +169,12 @@ static tempo_status_t acquire_jobs(mem_store_t *st, const char *owner, tempo_tim
     tempo__heap_init(&merge, merge_tie, merge_moved);
     if (!tempo__heap_reserve(&merge, task_count))
         return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
-    size_t avail = merge_fill(st, tasks, task_count, &merge);
-    size_t max = limit < avail ? limit : avail;
-    mem_job_t **picked = max ? malloc(max * sizeof *picked) : NULL;
-    if (max && (!picked || !tempo__heap_reserve(&st->job_leases, st->job_leases.count + max)))
+    merge_fill(st, tasks, task_count, &merge);
+    mem_job_t **picked = NULL;
+    size_t n = 0;
+    if (!merge_take(&merge, now, limit, &picked, &n))
         rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
-    size_t n = rc == TEMPO_OK && max ? merge_take(&merge, now, max, picked) : 0;
-    if (n > 0)
+    else if (n > 0)
         rc = lease_or_undo(st, picked, n, owner, now + lease, op);
     free(picked);
     tempo__heap_destroy(&merge);
@@ -211,7 +232,7 @@ static tempo_status_t release_job(mem_store_t *st, const char *owner, const char
     if (j->result_expiration > 0) {
         if (!tempo__mem_results_reserve(st, 1))
             return tempo__error_set(err, TEMPO_ENOMEM, "out of memory storing the result of job '%s'", job_id);
-        rc = tempo__mem_result_prepare(st, j, result, &r, err);
+        rc = tempo__mem_result_prepare(j, result, &r, err);
         if (rc != TEMPO_OK)
             return rc;
         tempo__mem_result_store(st, r);
@@ -253,7 +274,7 @@ void tempo__mem_next_job_time(void *self, tempo_store_time_cb cb, void *ud)
 /* ---- reap ---- */
 
 /* The ABANDONED result of a job whose lease expired. */
-static tempo_status_t abandoned_result(mem_store_t *st, const mem_job_t *j, tempo_time_t now,
+static tempo_status_t abandoned_result(const mem_job_t *j, tempo_time_t now,
                                        mem_result_t **out, tempo_error_t *err)
 {
     char until[48], message[160];
@@ -266,7 +287,7 @@ static tempo_status_t abandoned_result(mem_store_t *st, const mem_job_t *j, temp
         .finished_at = now,
         .error = message,
     };
-    return tempo__mem_result_prepare(st, j, &result, out, err);
+    return tempo__mem_result_prepare(j, &result, out, err);
 }
 
 typedef struct reaped {
@@ -301,7 +322,7 @@ static tempo_status_t reap_prepare(mem_store_t *st, tempo_time_t now, reaped_t *
         r->jobs[i] = j;
         tempo_status_t rc = tempo__mem_job_snapshot(j, NULL, &r->recs[i], err);
         if (rc == TEMPO_OK && j->result_expiration > 0)
-            rc = abandoned_result(st, j, now, &r->results[i], err);
+            rc = abandoned_result(j, now, &r->results[i], err);
         if (rc != TEMPO_OK)
             return rc;
     }

@@ -21,10 +21,9 @@ bool tempo__mem_results_reserve(mem_store_t *st, size_t more)
            tempo__heap_reserve(&st->result_expiry, n + more);
 }
 
-tempo_status_t tempo__mem_result_prepare(mem_store_t *st, const mem_job_t *j, const tempo_job_result_t *result,
+tempo_status_t tempo__mem_result_prepare(const mem_job_t *j, const tempo_job_result_t *result,
                                          mem_result_t **out, tempo_error_t *err)
 {
-    (void)st;
     tempo_job_result_t view = *result;
     view.job_id = j->id;
     view.task_id = j->task->id;

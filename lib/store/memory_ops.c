@@ -108,7 +108,7 @@ static void op_free(mem_op_t *op)
     }
     if (op->emergency)
         op->emergency = false, op->st = NULL; /* the slot is free again */
-    else
+    else if (!op->stop_slot)
         free(op);
 }
 
@@ -146,8 +146,10 @@ mem_op_t *tempo__mem_op_begin(mem_store_t *st, mem_op_kind_t kind, const char *n
         op->status = tempo__error_set(&op->err, TEMPO_ESTATE, "called before start()");
     else if (st->state == MEM_STOPPING)
         op->status = tempo__error_set(&op->err, TEMPO_ECANCELLED, "the store is stopping");
-    else if (st->state != MEM_STARTED)
+    else if (st->state == MEM_STOPPED)
         op->status = tempo__error_set(&op->err, TEMPO_ESTATE, "called after stop()");
+    else if (st->state == MEM_DESTROYING)
+        op->status = tempo__error_set(&op->err, TEMPO_ESTATE, "called while the store is destroyed");
     return op;
 }
 
@@ -267,19 +269,24 @@ tempo_status_t tempo__mem_start(void *self, tempo_loop_t *loop, tempo_error_t *e
     return TEMPO_OK;
 }
 
+/* The stop that is accepted lives in the store (no allocation, so it
+ * cannot fail); one refused (before start, while stopping, after stop) is
+ * an ordinary operation answered TEMPO_ESTATE. */
 void tempo__mem_stop(void *self, tempo_store_status_cb cb, void *ud)
 {
     mem_store_t *st = self;
-    mem_op_t *op = tempo__mem_op_begin(st, MEM_OP_STATUS, "stop", (mem_cb_t){.status = cb}, ud);
-    if (!op)
-        return;
-    if (op->status == TEMPO_OK) {
-        op->kind = MEM_OP_STOP;
+    if (st->state == MEM_STARTED) {
+        mem_op_t *op = &st->stop_slot;
+        op_init(op, st, MEM_OP_STOP, "stop", (mem_cb_t){.status = cb}, ud);
+        op->stop_slot = true;
         st->state = MEM_STOPPING;
         st->stop_op = op;
         stop_maybe(st);
         return;
     }
+    mem_op_t *op = tempo__mem_op_begin(st, MEM_OP_STATUS, "stop", (mem_cb_t){.status = cb}, ud);
+    if (!op)
+        return;
     if (st->state == MEM_STOPPING && !op->emergency)
         op->status = tempo__error_set(&op->err, TEMPO_ESTATE, "a stop is already in progress");
     tempo__mem_op_end(op);

@@ -193,9 +193,12 @@ static tempo_status_t check_options(const char *name, const tempo_combine_option
     if (o->threshold < 0)
         return tempo__error_set(err, TEMPO_EINVAL, "%s: threshold must be >= 0 microseconds, got %lld",
                                 name, (long long)o->threshold);
-    if (o->max_iterations < 1)
-        return tempo__error_set(err, TEMPO_EINVAL, "%s: max_iterations must be >= 1, got %d", name,
-                                o->max_iterations);
+    /* Capped so that one next() stays bounded in time even for a stored
+     * record written by someone else: at 10^6 rounds of two children a
+     * next() that never agrees costs well under a second. */
+    if (o->max_iterations < 1 || o->max_iterations > TEMPO_COMBINE_MAX_ITERATIONS)
+        return tempo__error_set(err, TEMPO_EINVAL, "%s: max_iterations must be 1..%d, got %d", name,
+                                TEMPO_COMBINE_MAX_ITERATIONS, o->max_iterations);
     return TEMPO_OK;
 }
 

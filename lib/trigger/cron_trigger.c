@@ -150,7 +150,7 @@ static tempo_status_t cron_serialize(const tempo_trigger_t *t, bson_t *doc, temp
               (c->start == TEMPO_TIME_NONE || BSON_APPEND_INT64(doc, "start", c->start)) &&
               (c->end == TEMPO_TIME_NONE || BSON_APPEND_INT64(doc, "end", c->end)) &&
               BSON_APPEND_UTF8(doc, "dst_gap", tempo__dst_gap_name(c->dst_gap));
-    return ok ? TEMPO_OK : tempo__error_set(err, TEMPO_ENOMEM, "trigger 'cron': document too large");
+    return ok ? TEMPO_OK : tempo__error_set(err, TEMPO_ERANGE, "trigger 'cron': document too large");
 }
 
 static int cron_describe(const tempo_trigger_t *t, char *buf, size_t size)
@@ -183,7 +183,6 @@ static tempo_status_t cron_build(const char *expr, bool form_fields, const tempo
 {
     if (!out)
         return tempo__error_set(err, TEMPO_EINVAL, "cron: out is NULL");
-    *out = NULL;
     if (!expr)
         return tempo__error_set(err, TEMPO_EINVAL, "cron: expression is NULL");
     tempo_cron_options_t opts = TEMPO_CRON_OPTIONS_INIT;

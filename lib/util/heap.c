@@ -1,9 +1,11 @@
-/* The indexed binary min-heap (heap.h). */
+/* The indexed 4-ary min-heap (heap.h). Node i's children are
+ * ARITY*i+1 .. ARITY*i+ARITY; its parent is (i-1)/ARITY. */
 #include "heap.h"
 
 #include <stdlib.h>
 
 #define MIN_CAP 16
+#define ARITY 4
 
 void tempo__heap_init(tempo__heap_t *h, tempo__heap_tie_fn tie, tempo__heap_moved_fn moved)
 {
@@ -55,7 +57,7 @@ static size_t sift_up(tempo__heap_t *h, size_t i)
 {
     tempo__heap_node_t node = h->nodes[i];
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
+        size_t parent = (i - 1) / ARITY;
         if (!less(h, &node, &h->nodes[parent]))
             break;
         set(h, i, h->nodes[parent]);
@@ -69,11 +71,13 @@ static void sift_down(tempo__heap_t *h, size_t i)
 {
     tempo__heap_node_t node = h->nodes[i];
     for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= h->count)
+        size_t first = ARITY * i + 1, child = first;
+        if (first >= h->count)
             break;
-        if (child + 1 < h->count && less(h, &h->nodes[child + 1], &h->nodes[child]))
-            child++;
+        size_t end = first + ARITY < h->count ? first + ARITY : h->count;
+        for (size_t c = first + 1; c < end; c++)
+            if (less(h, &h->nodes[c], &h->nodes[child]))
+                child = c;
         if (!less(h, &h->nodes[child], &node))
             break;
         set(h, i, h->nodes[child]);

@@ -1,10 +1,15 @@
-/* An indexed binary min-heap of items ordered by an int64 key.
+/* An indexed 4-ary min-heap of items ordered by an int64 key.
  *
  * Written here because libtempo depends on nothing but libbson. Each node
  * holds the key beside the item pointer, so sifting compares integers in
  * the heap's own array and touches an item only to break a tie (`tie`, may
  * be NULL) and to tell it its new position (`moved`). Knowing its position,
  * an item can be removed or re-keyed in O(log n), not only popped.
+ *
+ * Four children, not two: a node's children are 4 x 16 bytes, one cache
+ * line, and the tree is half as deep, so a pop from a million-entry heap
+ * misses the cache about half as often (it measured 1.6x faster for the
+ * memory store's acquire_schedules at 10^6 schedules).
  *
  * With every key equal and no tie-break the heap is an unordered bag with
  * O(1) insertion and removal: nothing ever sifts.

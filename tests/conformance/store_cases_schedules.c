@@ -67,6 +67,24 @@ void sc_add_conflicts(void **state)
     assert_int_equal(sh_doc_int(got.args, "v"), 2);
     tempo__schedule_record_clear(&got);
 
+    /* A replaced schedule is not leased, and its fence keeps counting: no
+     * later acquisition can hand out a fence the old holder knows. */
+    sh_result_t r;
+    assert_int_equal(sh_acquire_schedules(h, "w1", SH_T0 + SH_SEC(999), SH_SEC(30), 10, &r), TEMPO_OK);
+    assert_int_equal(r.count, 1);
+    assert_int_equal(r.schedules[0].lease.fence, 1);
+    sh_result_free(&r);
+    assert_int_equal(sh_add_schedule(h, &other, TEMPO_CONFLICT_REPLACE, &what), TEMPO_OK);
+    assert_true(sh_find_schedule(h, "s1", &got));
+    assert_null(got.lease.owner);
+    tempo__schedule_record_clear(&got);
+    assert_int_equal(sh_acquire_schedules(h, "w1", SH_T0 + SH_SEC(999), SH_SEC(30), 10, &r), TEMPO_OK);
+    assert_int_equal(r.count, 1);
+    assert_true(r.schedules[0].lease.fence > 1);
+    sh_result_free(&r);
+    tempo_schedule_release_t rel = {.id = "s1", .fence = 1, .next_fire_time = SH_T0, .last_fire_time = SH_T0};
+    assert_int_equal(sh_release_schedules(h, "w1", &rel, 1), TEMPO_OK);
+    assert_int_equal(rel.status, TEMPO_ELEASE);
     /* A new id with REPLACE is simply added. */
     rec.id = "s2";
     assert_int_equal(sh_add_schedule(h, &rec, TEMPO_CONFLICT_REPLACE, &what), TEMPO_OK);
@@ -449,17 +467,25 @@ void sc_next_schedule_time(void **state)
     assert_string_equal(ids_of(&r, buf, sizeof buf), "due later");
     sh_result_free(&r);
     assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(400));
+    /* Held, but its next time moved past the lease: the next time counts. */
+    rec = sh_schedule(h, "later", SH_T0 + SH_SEC(1000));
+    assert_int_equal(sh_update_schedule(h, &rec), TEMPO_OK);
+    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(400)); /* "due" still held till then */
+    rec = sh_schedule(h, "due", SH_T0 + SH_SEC(2000));
+    assert_int_equal(sh_update_schedule(h, &rec), TEMPO_OK);
+    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(1000));
     /* Unpausing brings the paused one back. */
     rec = sh_schedule(h, "paused", SH_T0 - SH_SEC(100));
     assert_int_equal(sh_update_schedule(h, &rec), TEMPO_OK);
     assert_int_equal(sh_next_schedule_time(h), SH_T0 - SH_SEC(100));
-    /* Pausing a leased one removes it from the answer. */
+    /* Pausing removes it from the answer, leased or not. */
     rec.paused = true;
     assert_int_equal(sh_update_schedule(h, &rec), TEMPO_OK);
-    rec = sh_schedule(h, "due", SH_T0 - SH_SEC(10));
+    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(1000));
+    rec = sh_schedule(h, "later", SH_T0 + SH_SEC(1000));
     rec.paused = true;
     assert_int_equal(sh_update_schedule(h, &rec), TEMPO_OK);
-    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(400));
+    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(2000));
 }
 
 /* Bad input is refused with EINVAL and changes nothing. */

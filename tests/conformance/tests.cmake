@@ -16,3 +16,13 @@ tempo_add_test(NAME test_store_conformance_memory
   SOURCES ${TEMPO_CONFORMANCE_DIR}/store_memory.c
   LINK tempo_store_conformance
   LABELS conformance)
+
+# The memory store out of memory: allocations fail one by one (malloc,
+# calloc and realloc wrapped at link time); every failed call must answer
+# ENOMEM once and change nothing. Uses the suite's harness, not its cases.
+tempo_add_test(NAME test_store_memory_faults
+  SOURCES ${TEMPO_CONFORMANCE_DIR}/store_memory_faults.c
+  LINK tempo_store_conformance
+  LABELS unit)
+target_link_options(test_store_memory_faults PRIVATE
+  -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)

@@ -226,7 +226,9 @@ static void test_errors(void **state)
     expect_error(true, kids, 1, &o, "threshold must be >= 0 microseconds, got -1");
     o = (tempo_combine_options_t)TEMPO_COMBINE_OPTIONS_INIT;
     o.max_iterations = 0;
-    expect_error(false, kids, 1, &o, "or: max_iterations must be >= 1, got 0");
+    expect_error(false, kids, 1, &o, "or: max_iterations must be 1..1000000, got 0");
+    o.max_iterations = TEMPO_COMBINE_MAX_ITERATIONS + 1; /* bounded: a record cannot stall next() */
+    expect_error(true, kids, 1, &o, "and: max_iterations must be 1..1000000, got 1000001");
     o = (tempo_combine_options_t)TEMPO_COMBINE_OPTIONS_INIT;
     o.size = 3;
     expect_error(true, kids, 1, &o, "options.size 3");
