@@ -1,7 +1,8 @@
 /* tempo — events: every state change, delivered to subscribers by mask.
  *
- * Callbacks run on the loop thread, after the change is stored, in the order
- * the changes happened. An event and its strings are valid during the
+ * Callbacks run on the loop thread, after the store confirmed the change, in
+ * the order the changes happened. (TASK_ADDED is the exception: tasks live in
+ * the process, and it is emitted inside tempo_scheduler_add_task.) An event and its strings are valid during the
  * callback only. A callback may call any scheduler function, including
  * unsubscribing itself. */
 #ifndef TEMPO_EVENT_H

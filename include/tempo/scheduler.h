@@ -8,8 +8,10 @@
  * Asynchronous calls follow one rule (as libuv's): if the call returns an
  * error, nothing happened and the callback will not run; if it returns
  * TEMPO_OK, the callback runs exactly once, later, on the loop thread — never
- * inside the call — also when the operation fails or the scheduler stops
- * (TEMPO_ECANCELLED). The callback may be NULL. */
+ * inside the call — also when the operation fails. Stopping the scheduler
+ * does not cancel these calls (the store still answers them); freeing it
+ * answers every pending one with TEMPO_ECANCELLED, from inside
+ * tempo_scheduler_free. The callback may be NULL. */
 #ifndef TEMPO_SCHEDULER_H
 #define TEMPO_SCHEDULER_H
 

@@ -70,7 +70,7 @@ typedef struct tempo_lease {
 typedef struct tempo_task_record {
     const char *id;
     tempo_executor_t executor;
-    int max_running_jobs;               /* >= 1; 0 = unlimited */
+    int max_running_jobs;               /* >= 0; 0 = unlimited */
     tempo_duration_t misfire_grace_time; /* TEMPO_DURATION_NONE = unlimited */
     const bson_t *metadata;             /* may be NULL */
 } tempo_task_record_t;

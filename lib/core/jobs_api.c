@@ -7,6 +7,7 @@
  * also for jobs whose results are not kept), or its timeout fires. A job run
  * by another process is seen only if its result is stored, so waiters also
  * re-ask the store every poll_interval. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ static void job_added(void *ud, tempo_status_t status, const tempo_error_t *err)
         tempo_event_t ev;
         tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ADDED);
         ev.job_id = op->id;
-        ev.task_id = op->extra;
+        ev.task_id = op->task_id;
         ev.scheduled_fire_time = op->when;
         tempo__emit(s, &ev);
         tempo__work_kick(s);
@@ -71,15 +72,9 @@ tempo_status_t tempo_scheduler_add_job(tempo_scheduler_t *s, const tempo_job_opt
     char id[37];
     tempo__uuid_random(&s->rng, id);
     tempo__op_t *op = tempo__op_new(s, OP_ID, (void (*)(void))cb, userdata, id);
-    char *task_copy = strdup(o.task_id);
-    if (!op || !task_copy) {
-        free(task_copy);
-        if (op)
-            tempo__op_discard(op);
+    if (!op)
         return tempo__error_set(err, TEMPO_ENOMEM, "add_job: out of memory");
-    }
-    op->extra = task_copy;
-    op->free_extra = free;
+    snprintf(op->task_id, sizeof op->task_id, "%s", o.task_id);
     op->when = at;
     tempo_job_record_t job = {
         .id = op->id,

@@ -57,6 +57,9 @@ typedef struct tempo__running tempo__running_t;
 /* A pending public call waiting for the store. */
 typedef struct tempo__op tempo__op_t;
 
+/* A job release waiting for the store's answer (worker.c). */
+typedef struct tempo__release tempo__release_t;
+
 /* A wait_job_result() waiter. */
 typedef struct tempo__waiter tempo__waiter_t;
 
@@ -105,7 +108,8 @@ struct tempo_scheduler {
     void *stop_ud;
     tempo__call_t stop_call;
     bool stop_queued;
-    int releases_in_flight; /* job releases the store has not answered */
+    int releases_in_flight; /* job releases (and give-backs) the store has not answered */
+    tempo__release_t *releases;
     tempo_duration_t backoff; /* after a store error; doubles up to poll_interval */
 
     tempo__pool_t *pool; /* created on the first blocking job */
@@ -150,6 +154,8 @@ void tempo__work_start(tempo_scheduler_t *s);
 void tempo__work_stop(tempo_scheduler_t *s);
 /* Cancel every running job now (stop_now / free). */
 void tempo__work_cancel_all(tempo_scheduler_t *s, bool release);
+/* Free: drop the releases whose answers the destroyed store will not send. */
+void tempo__releases_free(tempo_scheduler_t *s);
 
 /* ---- scheduler.c ---- */
 void tempo__maybe_finish_stop(tempo_scheduler_t *s);
@@ -180,6 +186,7 @@ struct tempo__op {
     } cb;
     void *userdata;
     char id[256];      /* the schedule/job id the op is about */
+    char task_id[256]; /* its task, for the op's event ("" = unknown) */
     tempo_time_t when; /* a fire time to report in the op's event */
     void *extra;       /* op-specific state, freed by its owner */
     void (*free_extra)(void *extra);

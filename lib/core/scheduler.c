@@ -1,8 +1,11 @@
 /* Scheduler life: create, start, stop (graceful and now), free.
  *
- *   STOPPED --start--> STARTING --store ready--> RUNNING --stop--> STOPPING
- *      ^                                                              |
- *      +------------------ running jobs done, store stopped ----------+
+ *   STOPPED --start--> STARTING --(next loop round)--> RUNNING --stop--> STOPPING
+ *      ^                                                                    |
+ *      +---------- running jobs done, every store call of ours answered ----+
+ *
+ * The store stays bound to the loop from tempo_scheduler_new to free, so
+ * schedules can be managed while the scheduler is stopped.
  *
  * A stopped scheduler may be started again. Free works in any state and
  * never waits: it cancels, answers pending callbacks with ECANCELLED, joins
@@ -256,6 +259,7 @@ void tempo_scheduler_free(tempo_scheduler_t *s)
     /* Drops the store's pending callbacks, so no op is answered twice below. */
     tempo_store_free(s->store);
     s->store = NULL;
+    tempo__releases_free(s);
     if (s->stop_cb) {
         tempo_error_t err = {TEMPO_ECANCELLED, "scheduler freed while stopping"};
         s->stop_cb(s->stop_ud, TEMPO_ECANCELLED, &err);

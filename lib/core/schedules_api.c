@@ -6,6 +6,7 @@
  * pause, resume) read it and write it back in the read's callback; the store
  * keeps the lease on update, and a scheduling step that holds the schedule
  * only writes its fire times back, so a concurrent step does not undo them. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ static void added(void *ud, tempo_status_t status, const tempo_error_t *err, tem
         tempo_event_t ev;
         tempo__event_init(s, &ev, what == TEMPO_STORE_ADDED ? TEMPO_EVENT_SCHEDULE_ADDED : TEMPO_EVENT_SCHEDULE_UPDATED);
         ev.schedule_id = op->id;
-        ev.task_id = op->extra;
+        ev.task_id = op->task_id;
         ev.next_fire_time = op->when;
         tempo__emit(s, &ev);
         tempo__step_kick(s);
@@ -111,15 +112,9 @@ tempo_status_t tempo_scheduler_add_schedule(tempo_scheduler_t *s, const tempo_sc
                                 sid);
 
     tempo__op_t *op = tempo__op_new(s, OP_ID, (void (*)(void))cb, userdata, sid);
-    char *task_copy = strdup(o.task_id);
-    if (!op || !task_copy) {
-        free(task_copy);
-        if (op)
-            tempo__op_discard(op); /* refused: the callback must not run */
+    if (!op)
         return tempo__error_set(err, TEMPO_ENOMEM, "add_schedule: out of memory");
-    }
-    op->extra = task_copy;
-    op->free_extra = free;
+    snprintf(op->task_id, sizeof op->task_id, "%s", o.task_id);
     op->when = first;
     tempo_schedule_record_t rec = {
         .id = sid,
@@ -211,6 +206,7 @@ static void updated(void *ud, tempo_status_t status, const tempo_error_t *err)
         tempo_event_t ev;
         tempo__event_init(s, &ev, TEMPO_EVENT_SCHEDULE_UPDATED);
         ev.schedule_id = op->id;
+        ev.task_id = op->task_id;
         ev.next_fire_time = op->when;
         tempo__emit(s, &ev);
         tempo__step_kick(s); /* a resumed or re-timed schedule may be due */
@@ -241,6 +237,7 @@ static void apply_and_write(void *ud, tempo_status_t status, const tempo_error_t
     }
     const change_t *ch = op->extra;
     tempo_schedule_record_t rec = recs[0];
+    snprintf(op->task_id, sizeof op->task_id, "%s", rec.task_id);
     unsigned f = ch->c.fields;
     if (f & TEMPO_CHANGE_ARGS)
         rec.args = ch->args;
@@ -374,6 +371,7 @@ static void removed(void *ud, tempo_status_t status, const tempo_error_t *err)
         tempo_event_t ev;
         tempo__event_init(op->s, &ev, TEMPO_EVENT_SCHEDULE_REMOVED);
         ev.schedule_id = op->id;
+        ev.task_id = op->task_id;
         tempo__emit(op->s, &ev);
     }
     tempo__op_finish(op, status, err);
@@ -383,11 +381,11 @@ static void remove_found(void *ud, tempo_status_t status, const tempo_error_t *e
                          const tempo_schedule_record_t *recs, size_t n)
 {
     tempo__op_t *op = ud;
-    (void)recs;
     if (status != TEMPO_OK || n == 0) {
         finish_not_found(op, status, err);
         return;
     }
+    snprintf(op->task_id, sizeof op->task_id, "%s", recs[0].task_id);
     const char *ids[1] = {op->id};
     op->s->store->ops->remove_schedules(op->s->store->self, ids, 1, removed, op);
 }

@@ -110,15 +110,19 @@ static void make_job(step_ctx_t *c, size_t job_index, size_t rel_index, const te
 {
     tempo_scheduler_t *s = c->s;
     tempo_duration_t grace = grace_for(s, r);
+    tempo_time_t scheduled = fire + jitter_for(s, r, fire, next);
     tempo__uuid_for_fire(r->id, fire, c->job_ids[job_index]);
+    /* The deadline counts from the jittered time: a job cannot start before
+     * it, so grace measured from the raw fire time would make any jitter
+     * larger than the grace a guaranteed miss (as APScheduler 4 also does). */
     c->jobs[job_index] = (tempo_job_record_t){
         .id = c->job_ids[job_index],
         .task_id = c->task_ids[rel_index],
         .schedule_id = c->ids[rel_index],
         .args = c->args[rel_index],
-        .scheduled_fire_time = fire + jitter_for(s, r, fire, next),
+        .scheduled_fire_time = scheduled,
         .original_fire_time = fire,
-        .start_deadline = grace == TEMPO_DURATION_NONE ? TEMPO_TIME_NONE : fire + grace,
+        .start_deadline = grace == TEMPO_DURATION_NONE ? TEMPO_TIME_NONE : scheduled + grace,
         .result_expiration = r->job_result_expiration,
         .created_at = now,
     };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "job_internal.h"
+#include "store/records.h"
 #include "sched_internal.h"
 
 static void arm_work_timer(tempo_scheduler_t *s, tempo_time_t when)
@@ -37,15 +38,68 @@ static void work_done(tempo_scheduler_t *s)
     }
 }
 
-/* ---- releasing ---- */
+/* ---- releasing ----
+ *
+ * A release carries a copy of the result until the store answers: only then
+ * is JOB_RELEASED emitted and are waiters handed the result (events follow
+ * stored changes, event.h). Releases in flight are listed so that freeing the
+ * scheduler, which drops the store's pending answers, can free them. */
+
+struct tempo__release {
+    tempo__release_t *next, *prev;
+    tempo_scheduler_t *s;
+    tempo_job_result_t result; /* a deep copy (store/records.h) */
+};
+
+static void release_unlink(tempo__release_t *rel)
+{
+    tempo_scheduler_t *s = rel->s;
+    if (rel->prev)
+        rel->prev->next = rel->next;
+    else
+        s->releases = rel->next;
+    if (rel->next)
+        rel->next->prev = rel->prev;
+    s->releases_in_flight--;
+}
+
+static void release_free(tempo__release_t *rel)
+{
+    tempo__job_result_clear(&rel->result);
+    free(rel);
+}
 
 static void job_released(void *ud, tempo_status_t status, const tempo_error_t *err)
 {
-    tempo_scheduler_t *s = ud;
-    s->releases_in_flight--;
-    if (status != TEMPO_OK)
+    tempo__release_t *rel = ud;
+    tempo_scheduler_t *s = rel->s;
+    release_unlink(rel);
+    if (status != TEMPO_OK) {
         tempo__emit_store_error(s, status, err, "release_job");
+    } else {
+        const tempo_job_result_t *res = &rel->result;
+        tempo_event_t ev;
+        tempo__event_init(s, &ev, TEMPO_EVENT_JOB_RELEASED);
+        ev.job_id = res->job_id;
+        ev.task_id = res->task_id;
+        ev.schedule_id = res->schedule_id;
+        ev.scheduled_fire_time = res->scheduled_fire_time;
+        ev.outcome = res->outcome;
+        ev.message = res->error;
+        tempo__emit(s, &ev);
+        tempo__waiters_notify(s, res);
+    }
+    release_free(rel);
     tempo__maybe_finish_stop(s);
+}
+
+void tempo__releases_free(tempo_scheduler_t *s)
+{
+    while (s->releases) {
+        tempo__release_t *rel = s->releases;
+        release_unlink(rel);
+        release_free(rel);
+    }
 }
 
 static void unlink_running(tempo_scheduler_t *s, tempo__running_t *r)
@@ -60,7 +114,7 @@ static void unlink_running(tempo_scheduler_t *s, tempo__running_t *r)
     s->running_count--;
 }
 
-/* Release a job that was acquired here, with its result, and tell everyone. */
+/* Release a job that was acquired here, with its result. */
 static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_outcome_t outcome,
                          tempo_time_t started_at, const bson_t *value, const char *error)
 {
@@ -77,20 +131,21 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
         .return_value = value,
         .error = error,
     };
-    if (s->store) {
-        s->releases_in_flight++;
-        s->store->ops->release_job(s->store->self, s->identity, r->id, r->fence, &res, job_released, s);
+    tempo__release_t *rel = calloc(1, sizeof *rel);
+    tempo_error_t err;
+    if (!rel || tempo__job_result_copy(&rel->result, &res, &err) != TEMPO_OK) {
+        free(rel);
+        tempo_error_t e = {TEMPO_ENOMEM, "out of memory releasing a job; its lease will expire"};
+        tempo__emit_store_error(s, TEMPO_ENOMEM, &e, "release_job");
+        return;
     }
-    tempo__waiters_notify(s, &res);
-    tempo_event_t ev;
-    tempo__event_init(s, &ev, TEMPO_EVENT_JOB_RELEASED);
-    ev.job_id = r->id;
-    ev.task_id = r->task_id;
-    ev.schedule_id = r->schedule_id;
-    ev.scheduled_fire_time = r->scheduled_fire_time;
-    ev.outcome = outcome;
-    ev.message = error;
-    tempo__emit(s, &ev);
+    rel->s = s;
+    rel->next = s->releases;
+    if (s->releases)
+        s->releases->prev = rel;
+    s->releases = rel;
+    s->releases_in_flight++;
+    s->store->ops->release_job(s->store->self, s->identity, r->id, r->fence, &res, job_released, rel);
 }
 
 void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_t *value, const char *error)

@@ -148,8 +148,9 @@ static tempo_status_t check_releases(const char *owner, const tempo_schedule_rel
             return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu].id is %s", i,
                                     rel[i].id ? "empty" : "NULL");
         if (rel[i].job_count > 0 && !rel[i].jobs)
-            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu] ('%s'): jobs is NULL but job_count is %zu",
-                                    i, rel[i].id, rel[i].job_count);
+            return tempo__error_set(err, TEMPO_EINVAL,
+                                    "releases[%zu] ('%s'): jobs is NULL but job_count is %zu", i, rel[i].id,
+                                    rel[i].job_count);
         for (size_t k = 0; k < rel[i].job_count; k++) {
             tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
             if (rc != TEMPO_OK)
@@ -232,7 +233,7 @@ static tempo_status_t release(mem_store_t *st, const char *owner, tempo_schedule
     rc = prepare_jobs(st, rel, count, total, &p, &op->err);
     tempo_status_t *statuses = NULL;
     if (rc == TEMPO_OK)
-        rc = tempo__mem_schedules_reserve(st, count, &op->err);
+        rc = tempo__mem_schedules_reserve(st, 0, count, &op->err);
     if (rc == TEMPO_OK && count > 0 && !(statuses = malloc(count * sizeof *statuses)))
         rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
     if (rc != TEMPO_OK) {

@@ -155,7 +155,8 @@ typedef struct mem_store mem_store_t;
  * delivered by a deferred call on the loop. */
 typedef struct mem_op {
     tempo__call_t call;
-    struct mem_op *next; /* on st->held */
+    struct mem_op *next; /* on st->flying or st->held */
+    struct mem_op *prev; /* on st->flying */
     mem_store_t *st;
     mem_op_kind_t kind;
     const char *name;    /* the operation, for messages */
@@ -195,12 +196,14 @@ typedef enum mem_state {
 struct mem_store {
     mem_state_t state;
     tempo_loop_t *loop;
-    size_t in_flight;   /* completions deferred on the loop, not yet run */
-    mem_op_t *held;     /* answered, waiting for a loop (before start, after stop) */
+    mem_op_t *flying;   /* answers deferred on the loop, not yet delivered */
+    size_t in_flight;   /* their number */
+    mem_op_t *held;     /* answers waiting for a loop (before start, after stop) */
     mem_op_t **held_tail;
     mem_op_t *stop_op;  /* stop() waiting for in_flight to drain: &stop_slot */
     bool stop_queued;   /* stop_op is deferred */
-    bool destroyed;     /* destroy() came while completions were in flight */
+    bool in_callback;   /* a callback of ours is running */
+    bool destroyed;     /* destroy() came inside that callback */
     mem_op_t emergency[MEM_EMERGENCY_OPS];
     mem_op_t stop_slot; /* the accepted stop needs no allocation: it cannot fail */
 
@@ -274,8 +277,9 @@ void tempo__mem_remove_schedules(void *self, const char *const *ids, size_t coun
 const char *tempo__mem_schedule_key(const void *item);
 int tempo__mem_schedule_tie(const void *a, const void *b);
 void tempo__mem_schedule_moved(void *item, size_t index);
-/* Room in every schedule index for `more` schedules entering it. */
-tempo_status_t tempo__mem_schedules_reserve(mem_store_t *st, size_t more, tempo_error_t *err);
+/* Room for `added` new schedules (map, and the due heap's room for all),
+ * and for `moved` schedules entering the leased heap or the finished bag. */
+tempo_status_t tempo__mem_schedules_reserve(mem_store_t *st, size_t added, size_t moved, tempo_error_t *err);
 void tempo__mem_schedule_place(mem_store_t *st, mem_schedule_t *s);
 void tempo__mem_schedule_unplace(mem_store_t *st, mem_schedule_t *s);
 void tempo__mem_schedule_remove(mem_store_t *st, mem_schedule_t *s);
@@ -339,11 +343,11 @@ void tempo__mem_extend_leases(void *self, const char *owner, const char *const *
                               tempo_time_t until, tempo_store_status_cb cb, void *ud);
 void tempo__mem_cleanup(void *self, tempo_time_t now, tempo_store_status_cb cb, void *ud);
 void tempo__mem_get_job_result(void *self, const char *job_id, tempo_store_result_cb cb, void *ud);
-/* Make a result ready to store: a copy with the job's identity, expiring
- * `expiration` after finished_at. Room reserved in st->results. */
-tempo_status_t tempo__mem_result_prepare(const mem_job_t *j,
-                                         const tempo_job_result_t *result, mem_result_t **out,
-                                         tempo_error_t *err);
+/* A result ready to store: a copy with the job's identity, expiring the
+ * job's result_expiration after finished_at. */
+tempo_status_t tempo__mem_result_prepare(const mem_job_t *j, const tempo_job_result_t *result,
+                                         mem_result_t **out, tempo_error_t *err);
+/* Keep it (replacing one of the same job id); the caller reserved room. */
 void tempo__mem_result_store(mem_store_t *st, mem_result_t *r);
 void tempo__mem_result_discard(mem_result_t *r);
 bool tempo__mem_results_reserve(mem_store_t *st, size_t more);

@@ -34,10 +34,12 @@ static tempo_status_t check_tasks(const tempo_task_record_t *tasks, size_t count
         return tempo__error_set(err, TEMPO_EINVAL, "tasks is NULL but task_count is %zu", count);
     for (size_t i = 0; i < count; i++) {
         if (!tempo__id_ok(tasks[i].id))
-            return tempo__error_set(err, TEMPO_EINVAL, "tasks[%zu].id is %s", i, tasks[i].id ? "empty" : "NULL");
+            return tempo__error_set(err, TEMPO_EINVAL, "tasks[%zu].id is %s", i,
+                                    tasks[i].id ? "empty" : "NULL");
         if (tasks[i].max_running_jobs < 0)
-            return tempo__error_set(err, TEMPO_EINVAL, "tasks[%zu] ('%s'): max_running_jobs must be >= 0, got %d",
-                                    i, tasks[i].id, tasks[i].max_running_jobs);
+            return tempo__error_set(err, TEMPO_EINVAL,
+                                    "tasks[%zu] ('%s'): max_running_jobs must be >= 0, got %d", i,
+                                    tasks[i].id, tasks[i].max_running_jobs);
     }
     return TEMPO_OK;
 }
@@ -153,9 +155,9 @@ static tempo_status_t lease_or_undo(mem_store_t *st, mem_job_t **picked, size_t 
     return rc;
 }
 
-static tempo_status_t acquire_jobs(mem_store_t *st, const char *owner, tempo_time_t now, tempo_duration_t lease,
-                                   size_t limit, const tempo_task_record_t *tasks, size_t task_count,
-                                   mem_op_t *op)
+static tempo_status_t acquire_jobs(mem_store_t *st, const char *owner, tempo_time_t now,
+                                   tempo_duration_t lease, size_t limit, const tempo_task_record_t *tasks,
+                                   size_t task_count, mem_op_t *op)
 {
     tempo_status_t rc = tempo__mem_check_lease_args(owner, now, lease, &op->err);
     if (rc == TEMPO_OK)
@@ -209,7 +211,8 @@ static tempo_status_t check_holder(const mem_job_t *j, const char *owner, const 
                                 owner);
     if (j->fence != fence)
         return tempo__error_set(err, TEMPO_ELEASE,
-                                "job '%s': fence %lld is stale (it was acquired again; the fence is now %lld)",
+                                "job '%s': fence %lld is stale (it was acquired again; the fence is now "
+                                "%lld)",
                                 id, (long long)fence, (long long)j->fence);
     return TEMPO_OK;
 }
@@ -231,7 +234,8 @@ static tempo_status_t release_job(mem_store_t *st, const char *owner, const char
     mem_result_t *r = NULL;
     if (j->result_expiration > 0) {
         if (!tempo__mem_results_reserve(st, 1))
-            return tempo__error_set(err, TEMPO_ENOMEM, "out of memory storing the result of job '%s'", job_id);
+            return tempo__error_set(err, TEMPO_ENOMEM, "out of memory storing the result of job '%s'",
+                                    job_id);
         rc = tempo__mem_result_prepare(j, result, &r, err);
         if (rc != TEMPO_OK)
             return rc;

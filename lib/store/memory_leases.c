@@ -77,7 +77,8 @@ static tempo_status_t get_result(mem_store_t *st, const char *job_id, mem_op_t *
     mem_result_t *r = tempo__hmap_get(&st->results, job_id);
     if (!r || r->rec.expires_at <= tempo_loop_now(st->loop))
         return tempo__error_set(&op->err, TEMPO_ENOTFOUND,
-                                "no result for job '%s' (unknown, not finished, kept for no time, or expired)",
+                                "no result for job '%s' (unknown, not finished, kept for no time, or "
+                                "expired)",
                                 job_id);
     return tempo__job_result_copy(&op->out.result, &r->rec, &op->err);
 }
@@ -199,8 +200,8 @@ static tempo_status_t extend(mem_store_t *st, const char *owner, const char *con
     }
     if (lost.count == 0)
         return TEMPO_OK;
-    return tempo__error_set(err, TEMPO_ELEASE, "%zu of %zu leases are no longer held by '%s': %s%s", lost.count,
-                            sn + jn, owner, lost.text, lost.count > 4 ? ", ..." : "");
+    return tempo__error_set(err, TEMPO_ELEASE, "%zu of %zu leases are no longer held by '%s': %s%s",
+                            lost.count, sn + jn, owner, lost.text, lost.count > 4 ? ", ..." : "");
 }
 
 void tempo__mem_extend_leases(void *self, const char *owner, const char *const *schedule_ids,

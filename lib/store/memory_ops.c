@@ -3,7 +3,8 @@
  * A memory operation does its work during the call: the answer (status,
  * records copied for the callback) is final when the call returns. Only the
  * callback waits: it is deferred to the loop (tempo__loop_defer), so it never
- * runs inside the call, and `in_flight` counts the ones not yet run.
+ * runs inside the call. Deferred answers are kept on st->flying until they
+ * are delivered, so that destroy() can take them back.
  *
  * States and what a call gets in each:
  *   NEW         before start(): no loop to defer on. The call is answered
@@ -15,14 +16,13 @@
  *               in_flight drains to zero — after every other callback, so
  *               nothing runs after it.
  *   STOPPED     stop's callback ran; the loop may be gone. A call now is a
- *               programming error: answered TEMPO_ESTATE and held, and
- *               destroy() delivers held answers (exactly once, as promised).
- *   DESTROYING  inside destroy(): calls made by the callbacks it delivers
- *               are held and delivered by the same loop.
- * destroy() with completions still in flight (a misuse: it belongs after
- * stop's callback) does not free under their feet: it marks the store, the
- * store keeps working, and the last completion (stop's, if a stop is under
- * way) frees it.
+ *               programming error: answered TEMPO_ESTATE and held, and never
+ *               delivered (destroy drops it).
+ *   DESTROYING  destroy() was called from inside one of our callbacks: the
+ *               store is freed when that callback returns.
+ * destroy() (store.h) drops every answer not delivered yet: deferred ones are
+ * taken back from the loop (tempo__loop_cancel), held ones freed. None of
+ * their callbacks runs. It must come before the loop is freed.
  *
  * Out of memory for the operation itself: one of MEM_EMERGENCY_OPS slots in
  * the store carries the TEMPO_ENOMEM answer instead. Only when all of those
@@ -160,25 +160,32 @@ static void hold(mem_store_t *st, mem_op_t *op)
     st->held_tail = &op->next;
 }
 
-/* Deliver held answers until none is left (callbacks may add more). */
-static void drain_held(mem_store_t *st)
+static void fly(mem_store_t *st, mem_op_t *op)
 {
-    while (st->held) {
-        mem_op_t *op = st->held;
-        st->held = op->next;
-        if (!st->held)
-            st->held_tail = &st->held;
-        invoke(op);
-        op_free(op);
-    }
+    op->prev = NULL;
+    op->next = st->flying;
+    if (st->flying)
+        st->flying->prev = op;
+    st->flying = op;
+    st->in_flight++;
+}
+
+static void land(mem_store_t *st, mem_op_t *op)
+{
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        st->flying = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    st->in_flight--;
 }
 
 static void complete(void *arg);
-static void stop_complete(mem_op_t *op);
 
 static void defer(mem_store_t *st, mem_op_t *op)
 {
-    st->in_flight++;
+    fly(st, op);
     tempo__loop_defer(st->loop, &op->call, complete, op);
 }
 
@@ -202,49 +209,57 @@ static void stop_maybe(mem_store_t *st)
     }
 }
 
-/* The end of a store that destroy() was asked to free. */
-static void finish_destroy(mem_store_t *st)
+/* Free the store and the answers it still holds (none is delivered). */
+static void store_release(mem_store_t *st)
 {
-    st->state = MEM_DESTROYING;
-    drain_held(st);
+    while (st->held) {
+        mem_op_t *op = st->held;
+        st->held = op->next;
+        op_free(op);
+    }
     tempo__mem_store_free(st);
 }
 
-static void complete(void *arg)
-{
-    mem_op_t *op = arg;
-    mem_store_t *st = op->st;
-    if (op->kind == MEM_OP_STOP) {
-        stop_complete(op);
-        return;
-    }
-    /* Still counted while its callback runs: a destroy() from inside it
-     * (a misuse) then leaves the free to us. */
-    invoke(op);
-    op_free(op);
-    st->in_flight--;
-    stop_maybe(st);
-    if (st->destroyed && st->in_flight == 0)
-        finish_destroy(st);
-}
-
 /* An operation started while the stop was queued keeps the store STOPPING:
- * its completion queues the stop again. stop's callback may free the store,
- * so nothing touches it afterwards unless destroy() came earlier. */
+ * its completion queues the stop again. */
 static void stop_complete(mem_op_t *op)
 {
     mem_store_t *st = op->st;
     st->stop_queued = false;
-    st->in_flight--;
     if (st->in_flight > 0)
         return;
     st->state = MEM_STOPPED;
     st->stop_op = NULL;
-    bool destroyed = st->destroyed;
+    if (op->cb.status) {
+        st->in_callback = true;
+        op->cb.status(op->ud, TEMPO_OK, NULL);
+        st->in_callback = false;
+    }
+    if (st->destroyed)
+        store_release(st);
+}
+
+/* While the callback runs, the op is off st->flying (destroy() cannot take
+ * it back: it is being delivered) and st->in_callback keeps a destroy() from
+ * inside it from freeing the store under us. */
+static void complete(void *arg)
+{
+    mem_op_t *op = arg;
+    mem_store_t *st = op->st;
+    land(st, op);
+    if (op->kind == MEM_OP_STOP) {
+        stop_complete(op);
+        return;
+    }
+    st->in_callback = true;
     invoke(op);
+    st->in_callback = false;
     op_free(op);
-    if (destroyed)
-        finish_destroy(st);
+    if (st->destroyed) {
+        store_release(st);
+        return;
+    }
+    stop_maybe(st);
 }
 
 tempo_status_t tempo__mem_start(void *self, tempo_loop_t *loop, tempo_error_t *err)
@@ -296,10 +311,17 @@ void tempo__mem_destroy(void *self)
 {
     mem_store_t *st = self;
     if (!st || st->destroyed)
-        return; /* a second destroy while the first waits: ignore */
-    if (st->in_flight > 0) {
-        st->destroyed = true;
         return;
+    st->destroyed = true;
+    st->state = MEM_DESTROYING;
+    /* Not one of them is being delivered (that one left the list first), so
+     * each is still queued on the loop and comes back. */
+    while (st->flying) {
+        mem_op_t *op = st->flying;
+        land(st, op);
+        tempo__loop_cancel(st->loop, &op->call);
+        op_free(op);
     }
-    finish_destroy(st);
+    if (!st->in_callback)
+        store_release(st);
 }

@@ -27,14 +27,14 @@ void tempo__mem_schedule_moved(void *item, size_t index)
     ((mem_schedule_t *)item)->pos = (uint32_t)index;
 }
 
-tempo_status_t tempo__mem_schedules_reserve(mem_store_t *st, size_t more, tempo_error_t *err)
+tempo_status_t tempo__mem_schedules_reserve(mem_store_t *st, size_t added, size_t moved, tempo_error_t *err)
 {
     size_t n = st->schedules.count;
-    if (more > MEM_MAX_RECORDS - n)
+    if (added > MEM_MAX_RECORDS - n)
         return tempo__error_set(err, TEMPO_ERANGE, "the store holds %zu schedules, its limit", n);
-    bool ok = tempo__hmap_reserve(&st->schedules, n + more) && tempo__heap_reserve(&st->due, n + more) &&
-              tempo__heap_reserve(&st->leased, st->leased.count + more) &&
-              tempo__heap_reserve(&st->finished, st->finished.count + more);
+    bool ok = tempo__hmap_reserve(&st->schedules, n + added) && tempo__heap_reserve(&st->due, n + added) &&
+              tempo__heap_reserve(&st->leased, st->leased.count + moved) &&
+              tempo__heap_reserve(&st->finished, st->finished.count + moved);
     return ok ? TEMPO_OK : tempo__error_set(err, TEMPO_ENOMEM, "out of memory");
 }
 
@@ -206,7 +206,7 @@ static tempo_status_t add_schedule(mem_store_t *st, const tempo_schedule_record_
             return tempo__error_set(err, TEMPO_EEXIST, "schedule '%s' already exists", rec->id);
         return TEMPO_OK;
     }
-    rc = tempo__mem_schedules_reserve(st, 1, err);
+    rc = tempo__mem_schedules_reserve(st, old ? 0 : 1, 1, err);
     if (rc != TEMPO_OK)
         return rc;
     mem_schedule_t *s = schedule_new(st, rec);
@@ -318,7 +318,7 @@ static tempo_status_t update_schedule(mem_store_t *st, const tempo_schedule_reco
     mem_schedule_t *s = tempo__hmap_get(&st->schedules, rec->id);
     if (!s)
         return tempo__error_set(err, TEMPO_ENOTFOUND, "no schedule '%s'", rec->id);
-    rc = tempo__mem_schedules_reserve(st, 1, err);
+    rc = tempo__mem_schedules_reserve(st, 0, 1, err);
     if (rc != TEMPO_OK)
         return rc;
     uint8_t *args = NULL, *metadata = NULL;

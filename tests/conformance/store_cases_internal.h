@@ -35,5 +35,6 @@ void sl_tasks(void **state);
 void sl_deferred_once(void **state);
 void sl_call_from_callback(void **state);
 void sl_stop_in_flight(void **state);
+void sl_destroy_drops(void **state);
 
 #endif

@@ -38,7 +38,8 @@ static const char *ids_of(sh_result_t *r, bool sorted, char *buf, size_t size)
 }
 
 static tempo_status_t acquire(store_h_t *h, const char *owner, tempo_time_t now, tempo_duration_t lease,
-                              size_t limit, const tempo_task_record_t *tasks, size_t n, char *buf, size_t size)
+                              size_t limit, const tempo_task_record_t *tasks, size_t n, char *buf,
+                              size_t size)
 {
     sh_result_t r;
     tempo_status_t rc = sh_acquire_jobs(h, owner, now, lease, limit, tasks, n, &r);
@@ -124,7 +125,8 @@ void sj_acquire_fifo(void **state)
     assert_int_equal(acquire(h, "w1", SH_T0, SH_SEC(30), 10, &task, 1, buf, sizeof buf), TEMPO_OK);
     assert_string_equal(buf, "");
     assert_int_equal(sh_next_job_time(h), SH_T0 + SH_SEC(10));
-    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(10), SH_SEC(30), 10, &task, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(10), SH_SEC(30), 10, &task, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "future");
     /* Fences start at 1; the stored job shows the lease. */
     tempo_job_record_t got;
@@ -199,17 +201,21 @@ void sj_max_running(void **state)
     tempo_job_result_t ok = sh_outcome(TEMPO_OUTCOME_SUCCESS, SH_T0 + SH_SEC(11));
     assert_int_equal(sh_release_job(h, "w1", "a1", 1, &ok), TEMPO_ELEASE);
     /* w2's lease (until T0+60) ends too: the next slot serves a2 again. */
-    assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(59), SH_SEC(100), 10, &a2, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(59), SH_SEC(100), 10, &a2, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "");
-    assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(60), SH_SEC(100), 10, &a2, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(60), SH_SEC(100), 10, &a2, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "a2");
     /* A finished job frees its slot at once. */
     assert_int_equal(sh_release_job(h, "w3", "a1", 2, &ok), TEMPO_OK);
-    assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(61), SH_SEC(100), 10, &a2, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(61), SH_SEC(100), 10, &a2, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "a3");
     /* max_running_jobs 0: unlimited. */
     tempo_task_record_t any = sh_task("task-a", 0);
-    assert_int_equal(acquire(h, "w4", SH_T0 + SH_SEC(62), SH_SEC(100), 10, &any, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w4", SH_T0 + SH_SEC(62), SH_SEC(100), 10, &any, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "a4");
 }
 
@@ -233,7 +239,8 @@ void sj_release_fencing(void **state)
     assert_int_equal(got.lease.fence, 1);
     tempo__job_record_clear(&got);
     /* Taken over after expiry: the old owner is refused, the new accepted. */
-    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(10), SH_SEC(10), 10, &task, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(10), SH_SEC(10), 10, &task, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "j");
     assert_int_equal(sh_release_job(h, "w1", "j", 1, &ok), TEMPO_ELEASE);
     assert_true(sh_has_job(h, "j"));
@@ -380,7 +387,8 @@ void sj_extend_leases(void **state)
     assert_int_equal(sh_acquire_schedules(h, "w2", SH_T0 + SH_SEC(50), SH_SEC(10), 10, &r), TEMPO_OK);
     assert_int_equal(r.count, 0);
     sh_result_free(&r);
-    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(50), SH_SEC(10), 10, &task, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(50), SH_SEC(10), 10, &task, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "");
     assert_int_equal(sh_reap_abandoned(h, SH_T0 + SH_SEC(50), &r), TEMPO_OK);
     assert_int_equal(r.count, 0);
@@ -394,7 +402,8 @@ void sj_extend_leases(void **state)
     assert_int_equal(got.lease.until, SH_T0 + SH_SEC(100));
     tempo__schedule_record_clear(&got);
     /* Partly held: ELEASE, the held ones extended. */
-    assert_int_equal(sh_extend_leases(h, "w1", IDS("s", "ghost"), 2, NULL, 0, SH_T0 + SH_SEC(200)), TEMPO_ELEASE);
+    assert_int_equal(sh_extend_leases(h, "w1", IDS("s", "ghost"), 2, NULL, 0, SH_T0 + SH_SEC(200)),
+                     TEMPO_ELEASE);
     assert_true(sh_find_schedule(h, "s", &got));
     assert_int_equal(got.lease.until, SH_T0 + SH_SEC(200));
     assert_int_equal(got.lease.fence, 1);
@@ -404,7 +413,8 @@ void sj_extend_leases(void **state)
     assert_int_equal(r.count, 1);
     sh_result_free(&r);
     assert_int_equal(sh_extend_leases(h, "w1", IDS("s"), 1, NULL, 0, SH_T0 + SH_SEC(300)), TEMPO_ELEASE);
-    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(200), SH_SEC(10), 10, &task, 1, buf, sizeof buf), TEMPO_OK);
+    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(200), SH_SEC(10), 10, &task, 1, buf, sizeof buf),
+                     TEMPO_OK);
     assert_string_equal(buf, "j");
     assert_int_equal(sh_extend_leases(h, "w1", NULL, 0, IDS("j"), 1, SH_T0 + SH_SEC(300)), TEMPO_ELEASE);
     assert_int_equal(sh_extend_leases(h, "w2", NULL, 0, IDS("j"), 1, SH_T0 + SH_SEC(300)), TEMPO_OK);

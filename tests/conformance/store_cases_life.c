@@ -1,5 +1,6 @@
 /* Conformance cases: tasks, and the life of calls — deferred callbacks,
- * exactly once, never re-entrant, stop with calls in flight. */
+ * exactly once, never re-entrant, stop with calls in flight, destroy
+ * dropping what was not delivered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,8 +183,33 @@ void sl_stop_in_flight(void **state)
     assert_true(added.seq < last && acquired.seq < last && s.first.seq < last && listed.seq < last &&
                 s.late.seq < last);
     tempo_vloop_advance(h->vloop, SH_SEC(3600));
-    assert_int_equal(added.calls + acquired.calls + s.first.calls + listed.calls + s.late.calls + stopped.calls, 6);
+    assert_int_equal(added.calls + acquired.calls + s.first.calls + listed.calls + s.late.calls +
+                         stopped.calls,
+                     6);
     assert_int_equal(stopped.seq, sh_seq);
     sh_result_free(&acquired);
     sh_result_free(&listed);
+}
+
+/* destroy() at any time after start drops what was not delivered: none of
+ * those callbacks ever runs, and nothing of the store stays on the loop
+ * (what tempo_scheduler_free relies on). */
+void sl_destroy_drops(void **state)
+{
+    store_h_t *h = *state;
+    tempo_schedule_record_t rec = sh_schedule(h, "s", SH_T0 - 1);
+    tempo_job_record_t job = sh_job("j", "task-a", NULL, SH_T0, SH_T0);
+    assert_int_equal(sh_add_job(h, &job), TEMPO_OK);
+    sh_result_t added = {0}, acquired = {0}, jobs = {0}, stopped = {0};
+    tempo_task_record_t task = sh_task("task-a", 0);
+    sh_in_call = true;
+    h->store->ops->add_schedule(h->store->self, &rec, TEMPO_CONFLICT_ERROR, sh_add_cb, &added);
+    h->store->ops->acquire_schedules(h->store->self, "w", SH_T0, SH_SEC(30), 5, sh_schedules_cb, &acquired);
+    h->store->ops->acquire_jobs(h->store->self, "w", SH_T0, SH_SEC(30), 5, &task, 1, sh_jobs_cb, &jobs);
+    h->store->ops->stop(h->store->self, sh_status_cb, &stopped);
+    tempo_store_free(h->store);
+    sh_in_call = false;
+    h->store = NULL;
+    tempo_vloop_advance(h->vloop, SH_SEC(3600));
+    assert_int_equal(added.calls + acquired.calls + jobs.calls + stopped.calls, 0);
 }

@@ -39,7 +39,7 @@ int sh_setup(void **state)
 int sh_teardown(void **state)
 {
     store_h_t *h = *state;
-    if (!h->stopped) {
+    if (h->store && !h->stopped) {
         sh_result_t r = {0};
         sh_in_call = true;
         h->store->ops->stop(h->store->self, sh_status_cb, &r);
@@ -49,7 +49,7 @@ int sh_teardown(void **state)
         assert_int_equal(r.calls, 1);
         assert_int_equal(r.status, TEMPO_OK);
     }
-    tempo_store_free(h->store);
+    tempo_store_free(h->store); /* NULL when the case destroyed it */
     assert_int_equal(tempo__loop_pending(h->loop), 0);
     tempo_loop_free(h->loop);
     tempo_vloop_free(h->vloop);
@@ -99,8 +99,8 @@ void sh_add_cb(void *ud, tempo_status_t status, const tempo_error_t *err, tempo_
     r->added = what;
 }
 
-static void tasks_cb(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_task_record_t *recs,
-                     size_t count)
+static void tasks_cb(void *ud, tempo_status_t status, const tempo_error_t *err,
+                     const tempo_task_record_t *recs, size_t count)
 {
     sh_result_t *r = ud;
     enter(r, status, err);
@@ -140,7 +140,8 @@ void sh_time_cb(void *ud, tempo_status_t status, const tempo_error_t *err, tempo
     r->when = when;
 }
 
-static void result_cb(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_job_result_t *res)
+static void result_cb(void *ud, tempo_status_t status, const tempo_error_t *err,
+                      const tempo_job_result_t *res)
 {
     sh_result_t *r = ud;
     enter(r, status, err);
@@ -239,7 +240,8 @@ tempo_status_t sh_acquire_schedules(store_h_t *h, const char *owner, tempo_time_
     return finish(&r, out);
 }
 
-tempo_status_t sh_release_schedules(store_h_t *h, const char *owner, tempo_schedule_release_t *rel, size_t count)
+tempo_status_t sh_release_schedules(store_h_t *h, const char *owner, tempo_schedule_release_t *rel,
+                                    size_t count)
 {
     sh_result_t r = {0};
     for (size_t i = 0; i < count; i++)

@@ -24,6 +24,7 @@ typedef struct store_h {
     tempo_store_t *store;
     tempo_trigger_t *trigger; /* every 1 min from SH_T0 */
     bool stopped;             /* the case stopped the store itself */
+    /* (a case that destroys the store sets `store` to NULL) */
 } store_h_t;
 
 /* The factory the cases use (set by tempo_store_conformance_run). */

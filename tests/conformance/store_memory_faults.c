@@ -104,8 +104,9 @@ static char *state_text(store_h_t *h)
     assert_int_equal(sh_get_schedules(h, NULL, 0, &r), TEMPO_OK);
     for (size_t i = 0; i < r.count; i++) {
         const tempo_schedule_record_t *s = &r.schedules[i];
-        put(&t, "S %s %s next=%lld last=%lld p=%d c=%d x=%lld", s->id, s->task_id, (long long)s->next_fire_time,
-            (long long)s->last_fire_time, s->paused, (int)s->coalesce, (long long)s->job_result_expiration);
+        put(&t, "S %s %s next=%lld last=%lld p=%d c=%d x=%lld", s->id, s->task_id,
+            (long long)s->next_fire_time, (long long)s->last_fire_time, s->paused, (int)s->coalesce,
+            (long long)s->job_result_expiration);
         put_doc(&t, s->args);
         put_doc(&t, s->metadata);
         put_lease(&t, &s->lease);
@@ -128,8 +129,8 @@ static char *state_text(store_h_t *h)
     sh_result_free(&r);
     for (size_t i = 0; i < sizeof result_ids / sizeof *result_ids; i++) {
         if (sh_get_job_result(h, result_ids[i], &r) == TEMPO_OK)
-            put(&t, "R %s %d %lld %s\n", r.result.job_id, (int)r.result.outcome, (long long)r.result.expires_at,
-                r.result.error ? r.result.error : "-");
+            put(&t, "R %s %d %lld %s\n", r.result.job_id, (int)r.result.outcome,
+                (long long)r.result.expires_at, r.result.error ? r.result.error : "-");
         sh_result_free(&r);
     }
     put(&t, "N %lld %lld\n", (long long)sh_next_schedule_time(h), (long long)sh_next_job_time(h));
@@ -225,7 +226,8 @@ static void run_scenario(store_h_t *h, const char *name, scenario_fn fn, tempo_s
         tempo_status_t status = attempt(h, fn, n);
         if (status != TEMPO_ENOMEM) {
             if (status != expected)
-                fail_msg("%s: allocation %ld failing: status %d, expected %d (%s)", name, n, status, expected, last_message);
+                fail_msg("%s: allocation %ld failing: status %d, expected %d (%s)", name, n, status, expected,
+                         last_message);
             break;
         }
         failures++;

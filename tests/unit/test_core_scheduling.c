@@ -255,6 +255,27 @@ static void test_jitter_bounds_and_determinism(void **state)
         assert_int_equal(seen[0][i], seen[1][i]);
 }
 
+/* The start deadline counts from the jittered time: jitter larger than the
+ * grace time must not turn into missed deadlines. */
+static void test_jitter_does_not_eat_grace(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_init(&h);
+    h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
+    tempo_trigger_t *t = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
+    tempo_schedule_options_t o = sched_opts("s", "t", t);
+    o.max_jitter = TEMPO_SECONDS(30);
+    o.misfire_grace_time = TEMPO_SECONDS(10);
+    assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
+    h_start(&h);
+    tempo_vloop_advance(h.vloop, TEMPO_MINUTES(30) + TEMPO_SECONDS(45));
+    assert_int_equal(h_count_outcome(&h, TEMPO_OUTCOME_SUCCESS), 30);
+    assert_int_equal(h_count_outcome(&h, TEMPO_OUTCOME_MISSED_START_DEADLINE), 0);
+    tempo_trigger_free(t);
+    h_free(&h);
+}
+
 static void test_exhausted_trigger_removes_schedule(void **state)
 {
     (void)state;
@@ -290,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_max_running_jobs_holds_back),
         cmocka_unit_test(test_max_concurrent_jobs),
         cmocka_unit_test(test_jitter_bounds_and_determinism),
+        cmocka_unit_test(test_jitter_does_not_eat_grace),
         cmocka_unit_test(test_exhausted_trigger_removes_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,8 @@ static void add_all(tempo_store_t *store, tempo_vloop_t *vloop)
 }
 
 /* Acquire BATCH at a time, then release each batch a day later. */
-static void acquire_release(tempo_store_t *store, tempo_vloop_t *vloop, int rounds, double *acq_us, double *rel_us)
+static void acquire_release(tempo_store_t *store, tempo_vloop_t *vloop, int rounds, double *acq_us,
+                            double *rel_us)
 {
     tempo_time_t now = T0 + (tempo_time_t)N * 1000;
     double t_acq = 0, t_rel = 0;

@@ -126,7 +126,8 @@ static void test_job_task_result_copies(void **state)
 static void test_arrays(void **state)
 {
     (void)state;
-    tempo_job_record_t jobs[3] = {{.id = "a", .task_id = "t"}, {.id = "b"}, {.id = "c", .lease = {"w", 1, 2}}};
+    tempo_job_record_t jobs[3] = {
+        {.id = "a", .task_id = "t"}, {.id = "b"}, {.id = "c", .lease = {"w", 1, 2}}};
     tempo_job_record_t *copy = NULL;
     assert_int_equal(tempo__job_records_dup(jobs, 3, &copy, NULL), TEMPO_OK);
     assert_string_equal(copy[0].id, "a");
