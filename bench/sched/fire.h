@@ -23,11 +23,12 @@ typedef struct fire_cfg {
     long seconds;      /* periods in the measured window */
     int64_t period_us; /* every timer / schedule fires this often */
     int aligned;       /* all fire at the same instant (else spread evenly over the period) */
+    unsigned ev_flags; /* ev_loop_new() flags: 0 = libev's choice (epoll on Linux) */
 } fire_cfg_t;
 
 typedef struct fire_result {
     const char *impl;
-    int ok;
+    const char *backend; /* the libev backend the loop got */
     int64_t setup_ns;  /* creating the timers / adding the schedules */
     int64_t window_us; /* real length of the measured window */
     int64_t cpu_ns;    /* process CPU over the window */
@@ -51,8 +52,14 @@ typedef struct fire_window {
 void fire_window_arm(struct ev_loop *loop, fire_window_t *w, fire_result_t *res, int64_t base_us,
                      const fire_cfg_t *cfg);
 
+/* The name of the backend `loop` runs on ("epoll", "select", ...). */
+const char *fire_backend_name(struct ev_loop *loop);
+
 /* The first fire instant: the window's lead plus `setup_us` from now. */
 int64_t fire_base(int64_t setup_us);
+/* True (with a message) when the setup ran past the window's start, so
+ * that the window would be short or miss fires: nothing is measured then. */
+int fire_setup_overran(const char *side, int64_t base_us, int64_t setup_ns);
 
 /* Run one side; 0 on success, -1 with a message on stderr. */
 int fire_run_ev(const fire_cfg_t *cfg, fire_result_t *res);

@@ -31,7 +31,7 @@ static void fired(struct ev_loop *loop, ev_timer *w, int revents)
 int fire_run_ev(const fire_cfg_t *cfg, fire_result_t *res)
 {
     res->impl = "ev_timer";
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    struct ev_loop *loop = ev_loop_new(cfg->ev_flags);
     raw_timer_t *timers = calloc((size_t)cfg->count, sizeof *timers);
     if (!loop || !timers) {
         fprintf(stderr, "bench_sched_fire: ev_timer side: out of memory or no libev loop\n");
@@ -40,6 +40,7 @@ int fire_run_ev(const fire_cfg_t *cfg, fire_result_t *res)
             ev_loop_destroy(loop);
         return -1;
     }
+    res->backend = fire_backend_name(loop);
     g_lags = &res->lags;
     g_period_us = cfg->period_us;
     int64_t base = fire_base(50000 + cfg->count); /* starting a timer: well under 1 µs */
@@ -55,13 +56,15 @@ int fire_run_ev(const fire_cfg_t *cfg, fire_result_t *res)
         ev_timer_start(loop, &t->w);
     }
     res->setup_ns = bench_mono_ns() - t0;
-    fire_window_t win;
-    fire_window_arm(loop, &win, res, base, cfg);
-    ev_run(loop, 0);
+    int overran = fire_setup_overran("ev_timer", base, res->setup_ns);
+    if (!overran) {
+        fire_window_t win;
+        fire_window_arm(loop, &win, res, base, cfg);
+        ev_run(loop, 0);
+    }
     for (long i = 0; i < cfg->count; i++)
         ev_timer_stop(loop, &timers[i].w);
     free(timers);
     ev_loop_destroy(loop);
-    res->ok = 1;
-    return 0;
+    return overran ? -1 : 0;
 }

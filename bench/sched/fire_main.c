@@ -3,12 +3,17 @@
  *
  * usage: bench_sched_fire [--name LABEL] [--count N] [--seconds S]
  *                         [--period-ms P] [--aligned] [--impl both|tempo|ev_timer]
+ *                         [--backend auto|epoll|poll|select]
+ *
+ * --backend picks libev's backend for both sides (default: libev's own
+ * choice, epoll on Linux). It matters for lag: epoll and poll wait in whole
+ * milliseconds, select in microseconds.
  *
  * Prints one line per side, then the ratio (tempo / ev_timer):
  *
- *   sched.fire name=dispatch impl=ev_timer count=100000 ... cpu_ns_per_fire=310.2 lag_p99_us=1010 ...
- *   sched.fire name=dispatch impl=tempo count=100000 ... cpu_ns_per_fire=...
- *   sched.fire.ratio name=dispatch cpu_per_fire=... lag_p50=... lag_p99=...
+ *   sched.fire name=dispatch impl=ev_timer backend=epoll count=100000 ... cpu_ns_per_fire=310.2 ...
+ *   sched.fire name=dispatch impl=tempo backend=epoll count=100000 ... cpu_ns_per_fire=...
+ *   sched.fire.ratio name=dispatch cpu_per_fire=... fires_per_s=... lag_p50=... lag_p99=...
  *
  * The docs/performance.md "Scheduler" section says what each field means.
  * Exit status 1 when a side could not run, or ran but saw no fire. */
@@ -25,7 +30,8 @@ typedef struct opts {
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_sched_fire [--name LABEL] [--count N] [--seconds S] [--period-ms P]\n"
-                    "                        [--aligned] [--impl both|tempo|ev_timer]\n");
+                    "                        [--aligned] [--impl both|tempo|ev_timer]\n"
+                    "                        [--backend auto|epoll|poll|select]\n");
 }
 
 static int set_impl(opts_t *o, const char *impl)
@@ -35,9 +41,25 @@ static int set_impl(opts_t *o, const char *impl)
     return o->run_ev || o->run_tempo ? 0 : -1;
 }
 
+static int set_backend(opts_t *o, const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned flags;
+    } known[] = {{"auto", 0}, {"epoll", EVBACKEND_EPOLL}, {"poll", EVBACKEND_POLL}, {"select", EVBACKEND_SELECT}};
+    for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++) {
+        if (!strcmp(name, known[i].name)) {
+            o->cfg.ev_flags = known[i].flags;
+            /* Refuse a backend this libev lacks rather than measure another. */
+            return known[i].flags == 0 || (ev_supported_backends() & known[i].flags) ? 0 : -1;
+        }
+    }
+    return -1;
+}
+
 static int parse(int argc, char **argv, opts_t *o)
 {
-    *o = (opts_t){{"dispatch", 100000, 10, 1000000, 0}, 1, 1};
+    *o = (opts_t){{"dispatch", 100000, 10, 1000000, 0, 0}, 1, 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--aligned")) {
@@ -55,6 +77,8 @@ static int parse(int argc, char **argv, opts_t *o)
             o->cfg.period_us = bench_arg_long(a, v, 1, 3600000) * 1000;
         else if (!strcmp(a, "--impl") && set_impl(o, v) == 0)
             continue;
+        else if (!strcmp(a, "--backend") && set_backend(o, v) == 0)
+            continue;
         else
             return usage(), -1;
     }
@@ -70,10 +94,10 @@ static void print_result(const fire_cfg_t *cfg, fire_result_t *r)
 {
     bench_lags_sort(&r->lags);
     double window_s = (double)r->window_us / 1e6;
-    printf("sched.fire name=%s impl=%s count=%ld seconds=%ld period_ms=%lld offsets=%s fires=%llu "
+    printf("sched.fire name=%s impl=%s backend=%s count=%ld seconds=%ld period_ms=%lld offsets=%s fires=%llu "
            "window_s=%.3f fires_per_s=%.1f cpu_s=%.3f cpu_ns_per_fire=%.1f lag_p50_us=%lld "
            "lag_p99_us=%lld lag_max_us=%lld setup_s=%.3f\n",
-           cfg->name, r->impl, cfg->count, cfg->seconds, (long long)(cfg->period_us / 1000),
+           cfg->name, r->impl, r->backend, cfg->count, cfg->seconds, (long long)(cfg->period_us / 1000),
            cfg->aligned ? "aligned" : "staggered", (unsigned long long)r->lags.count, window_s,
            window_s > 0 ? (double)r->lags.count / window_s : 0, (double)r->cpu_ns / 1e9, per_fire_ns(r),
            (long long)bench_lags_pct(&r->lags, 50), (long long)bench_lags_pct(&r->lags, 99),

@@ -84,11 +84,12 @@ static tempo_status_t setup(const fire_cfg_t *cfg, struct ev_loop *ev, tempo_sch
 int fire_run_tempo(const fire_cfg_t *cfg, fire_result_t *res)
 {
     res->impl = "tempo";
-    struct ev_loop *ev = ev_loop_new(EVFLAG_AUTO);
+    struct ev_loop *ev = ev_loop_new(cfg->ev_flags);
     if (!ev) {
         fprintf(stderr, "bench_sched_fire: tempo side: no libev loop\n");
         return -1;
     }
+    res->backend = fire_backend_name(ev);
     tempo_error_t err = {0};
     tempo_loop_t *loop = NULL;
     tempo_scheduler_t *s = NULL;
@@ -106,18 +107,14 @@ int fire_run_tempo(const fire_cfg_t *cfg, fire_result_t *res)
     if (rc == TEMPO_OK)
         rc = tempo_scheduler_start(s, &err);
     res->setup_ns = bench_mono_ns() - t0;
-    if (rc == TEMPO_OK && bench_realtime_us() > base - 60000) {
-        fprintf(stderr, "bench_sched_fire: tempo side: setup took %.2f s, past the first fire; "
-                        "nothing measured\n", (double)res->setup_ns / 1e9);
-        rc = TEMPO_ETIMEOUT;
-    } else if (rc != TEMPO_OK) {
+    if (rc != TEMPO_OK)
         fprintf(stderr, "bench_sched_fire: tempo side: %s (%s)\n", err.message, tempo_strerror(rc));
-    }
+    else if (fire_setup_overran("tempo", base, res->setup_ns))
+        rc = TEMPO_ETIMEOUT;
     if (rc == TEMPO_OK) {
         fire_window_t win;
         fire_window_arm(ev, &win, res, base, cfg);
         ev_run(ev, 0);
-        res->ok = 1;
     }
     tempo_scheduler_free(s); /* detaches (frees) the tempo loop too */
     ev_loop_destroy(ev);

@@ -1,4 +1,6 @@
 /* The measured window shared by both sides of the fire benchmark. */
+#include <stdio.h>
+
 #include "fire.h"
 
 #define WINDOW_LEAD_US 50000
@@ -11,10 +13,31 @@ int64_t fire_offset(const fire_cfg_t *cfg, long i)
     return (int64_t)((double)cfg->period_us * (double)i / (double)cfg->count);
 }
 
+const char *fire_backend_name(struct ev_loop *loop)
+{
+    switch (ev_backend(loop)) {
+    case EVBACKEND_SELECT: return "select";
+    case EVBACKEND_POLL: return "poll";
+    case EVBACKEND_EPOLL: return "epoll";
+    case EVBACKEND_LINUXAIO: return "linuxaio";
+    case EVBACKEND_IOURING: return "iouring";
+    default: return "other";
+    }
+}
+
 int64_t fire_base(int64_t setup_us)
 {
     int64_t t = bench_realtime_us() + WINDOW_LEAD_US + setup_us;
     return t - t % 1000; /* a whole millisecond: easier to read in a trace */
+}
+
+int fire_setup_overran(const char *side, int64_t base_us, int64_t setup_ns)
+{
+    if (bench_realtime_us() < base_us - WINDOW_LEAD_US)
+        return 0;
+    fprintf(stderr, "bench_sched_fire: %s side: setup took %.2f s, past the start of the window; "
+                    "nothing measured\n", side, (double)setup_ns / 1e9);
+    return 1;
 }
 
 static void window_start(struct ev_loop *loop, ev_timer *t, int revents)

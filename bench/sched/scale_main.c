@@ -1,7 +1,7 @@
 /* bench_sched_scale: the memory store with many schedules, on virtual time.
  *
  * usage: bench_sched_scale [--schedules N] [--small M] [--steps K] [--due D]
- *                          [--rounds R] [--shared-trigger]
+ *                          [--due-steps J] [--rounds R] [--shared-trigger]
  *
  * For N (default 10^6) and then, as the baseline, M (default 1 000) idle
  * schedules (none due for a day), in one process run:
@@ -10,14 +10,16 @@
  *     over N);
  *   - time one idle scheduling step (nothing due), K steps per round;
  *   - add D schedules due every second and time one step that finds them
- *     (it makes D jobs), K steps per round.
+ *     (it makes D jobs), J steps per round. Nothing runs those jobs (role
+ *     SCHEDULER), so they pile up in the store: J is kept small enough
+ *     (R x J x D = 60 000 by default) that the pile stays modest.
  * Each timing is the fastest of R rounds (the least disturbed by the
  * machine's other work). Then the ratios N vs M, which should stay near 1:
  * a step's cost must not grow with the number of idle schedules.
  *
  *   sched.scale.add schedules=1000000 trigger=own us_per_add=... rss_bytes_per_schedule=...
  *   sched.scale.idle_step schedules=1000000 steps=1000 us_per_step=...
- *   sched.scale.due_step schedules=1000000 due=100 steps=200 us_per_step=...
+ *   sched.scale.due_step schedules=1000000 due=100 steps=200 us_per_step=... us_per_due_schedule=...
  *   ... the same for 1000 ...
  *   sched.scale.idle_step.ratio big=1000000 small=1000 big_vs_small=...
  *   sched.scale.due_step.ratio big=1000000 small=1000 due=100 big_vs_small=...
@@ -29,7 +31,7 @@
 #include "scale.h"
 
 typedef struct opts {
-    long big, small, steps, due, rounds;
+    long big, small, steps, due, due_steps, rounds;
     bool shared_trigger;
 } opts_t;
 
@@ -39,7 +41,7 @@ typedef struct timings {
 
 static int parse(int argc, char **argv, opts_t *o)
 {
-    *o = (opts_t){1000000, 1000, 1000, 100, 3, false};
+    *o = (opts_t){1000000, 1000, 1000, 100, 200, 3, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--shared-trigger")) {
@@ -55,11 +57,13 @@ static int parse(int argc, char **argv, opts_t *o)
             o->steps = bench_arg_long(a, v, 1, 100000);
         else if (!strcmp(a, "--due"))
             o->due = bench_arg_long(a, v, 1, 100000);
+        else if (!strcmp(a, "--due-steps"))
+            o->due_steps = bench_arg_long(a, v, 1, 100000);
         else if (!strcmp(a, "--rounds"))
             o->rounds = bench_arg_long(a, v, 1, 100);
         else {
             fprintf(stderr, "usage: bench_sched_scale [--schedules N] [--small M] [--steps K] [--due D]\n"
-                            "                         [--rounds R] [--shared-trigger]\n");
+                            "                         [--due-steps J] [--rounds R] [--shared-trigger]\n");
             return -1;
         }
     }
@@ -124,15 +128,15 @@ static int measure_due(scale_env_t *e, const opts_t *o, long n, timings_t *t)
         return -1;
     tempo_vloop_step(e->vloop, INT64_MAX); /* the first fire: warms the job queue */
     uint64_t jobs0 = e->jobs_added;
-    t->due_us = time_steps(e, o->steps, o->rounds);
+    t->due_us = time_steps(e, o->due_steps, o->rounds);
     uint64_t made = e->jobs_added - jobs0;
-    if (made != (uint64_t)(o->due * o->steps * o->rounds)) {
+    if (made != (uint64_t)(o->due * o->due_steps * o->rounds)) {
         fprintf(stderr, "bench_sched_scale: %ld due steps made %llu jobs, expected %ld\n",
-                o->steps * o->rounds, (unsigned long long)made, o->due * o->steps * o->rounds);
+                o->due_steps * o->rounds, (unsigned long long)made, o->due * o->due_steps * o->rounds);
         return -1;
     }
     printf("sched.scale.due_step schedules=%ld due=%ld steps=%ld us_per_step=%.3f us_per_due_schedule=%.3f\n",
-           n, o->due, o->steps, t->due_us, t->due_us / (double)o->due);
+           n, o->due, o->due_steps, t->due_us, t->due_us / (double)o->due);
     fflush(stdout);
     return 0;
 }

@@ -198,6 +198,8 @@ typedef struct tempo_store_ops {
      * lease (owner, now + lease, fence + 1). */
     void (*acquire_schedules)(void *self, const char *owner, tempo_time_t now, tempo_duration_t lease,
                               size_t limit, tempo_store_schedules_cb cb, void *ud);
+    /* `releases` must stay alive until cb: each entry's status is written
+     * just before it runs. */
     void (*release_schedules)(void *self, const char *owner, tempo_schedule_release_t *releases,
                               size_t count, tempo_store_status_cb cb, void *ud);
     /* The earliest next_fire_time of schedules that acquire_schedules could
@@ -205,7 +207,8 @@ typedef struct tempo_store_ops {
      * expiry), or NONE. */
     void (*next_schedule_time)(void *self, tempo_store_time_cb cb, void *ud);
 
-    /* Jobs. add_job: EEXIST when the id exists. */
+    /* Jobs. add_job: EEXIST when the id exists. get_jobs with count 0 lists
+     * all, ordered by id; missing ids are skipped. */
     void (*add_job)(void *self, const tempo_job_record_t *job, tempo_store_status_cb cb, void *ud);
     void (*get_jobs)(void *self, const char *const *ids, size_t count, tempo_store_jobs_cb cb, void *ud);
     /* Up to `limit` jobs of the listed tasks (the ones this worker can run),
@@ -217,8 +220,10 @@ typedef struct tempo_store_ops {
     void (*acquire_jobs)(void *self, const char *owner, tempo_time_t now, tempo_duration_t lease,
                          size_t limit, const tempo_task_record_t *tasks, size_t task_count,
                          tempo_store_jobs_cb cb, void *ud);
-    /* Record the result (kept until result->expires_at when expiration > 0)
-     * and delete the job. ELEASE when owner/fence no longer hold it. */
+    /* Record the result and delete the job. The result is kept when the
+     * job's result_expiration > 0, until finished_at + result_expiration
+     * (computed by the store; result->expires_at is ignored). ELEASE when
+     * owner/fence no longer hold it. */
     void (*release_job)(void *self, const char *owner, const char *job_id, int64_t fence,
                         const tempo_job_result_t *result, tempo_store_status_cb cb, void *ud);
     /* The earliest scheduled_fire_time of queued, unleased jobs (or the
@@ -232,8 +237,9 @@ typedef struct tempo_store_ops {
     void (*extend_leases)(void *self, const char *owner, const char *const *schedule_ids,
                           size_t schedule_count, const char *const *job_ids, size_t job_count,
                           tempo_time_t until, tempo_store_status_cb cb, void *ud);
-    /* Jobs whose lease expired before `now`: record an ABANDONED result for
-     * each, delete them, and report them. */
+    /* Jobs whose lease expired at or before `now` (a lease is valid while
+     * now < until): record an ABANDONED result for each, delete them, and
+     * report them. */
     void (*reap_abandoned)(void *self, tempo_time_t now, tempo_store_jobs_cb cb, void *ud);
     /* Delete results expired at `now` and finished schedules that no job
      * refers to any more. */

@@ -31,6 +31,8 @@ run(${WORK}/consumer/consumer_shared)
 message(STATUS "find_package, shared: ${last_output}")
 run(${WORK}/consumer/consumer_static)
 message(STATUS "find_package, static: ${last_output}")
+run(${WORK}/consumer/consumer_ev)
+message(STATUS "find_package, libev adapter: ${last_output}")
 
 # pkg-config
 set(ENV{PKG_CONFIG_PATH} ${libdir}/pkgconfig)
@@ -41,6 +43,12 @@ separate_arguments(san UNIX_COMMAND "${SAN_FLAGS}")
 run(${CC} ${san} ${SOURCE_DIR}/tests/install/consumer/consumer.c ${flags} -Wl,-rpath,${libdir} -o ${WORK}/consumer_pc)
 run(${WORK}/consumer_pc)
 message(STATUS "pkg-config: ${last_output}")
+run(pkg-config --cflags --libs tempo-ev)
+string(STRIP "${last_output}" ev_flags)
+separate_arguments(ev_flags UNIX_COMMAND "${ev_flags}")
+run(${CC} ${san} ${SOURCE_DIR}/tests/install/consumer/consumer_ev.c ${ev_flags} -Wl,-rpath,${libdir} -o ${WORK}/consumer_ev_pc)
+run(${WORK}/consumer_ev_pc)
+message(STATUS "pkg-config, libev adapter: ${last_output}")
 
 # Exported symbols: only the public API.
 run(nm -D --defined-only ${libdir}/libtempo.so)
