@@ -102,6 +102,11 @@ TEMPO_API tempo_status_t tempo_scheduler_modify_schedule(tempo_scheduler_t *sche
                                                          const tempo_schedule_changes_t *changes,
                                                          tempo_done_cb cb, void *userdata,
                                                          tempo_error_t *err);
+/* Replace the trigger; the next fire time becomes the new trigger's first at
+ * or after now (as modify_schedule with TEMPO_CHANGE_TRIGGER). */
+TEMPO_API tempo_status_t tempo_scheduler_reschedule(tempo_scheduler_t *scheduler, const char *id,
+                                                    tempo_trigger_t *trigger, tempo_done_cb cb,
+                                                    void *userdata, tempo_error_t *err);
 /* Pausing keeps the schedule; fire times that pass meanwhile are treated on
  * resume like fire times missed during downtime: coalesced per the
  * schedule's policy and dropped when past the misfire grace time. */

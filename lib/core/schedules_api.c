@@ -336,6 +336,15 @@ tempo_status_t tempo_scheduler_modify_schedule(tempo_scheduler_t *s, const char 
     return start_change(s, id, ch, cb, userdata, "modify_schedule", err);
 }
 
+tempo_status_t tempo_scheduler_reschedule(tempo_scheduler_t *s, const char *id, tempo_trigger_t *trigger,
+                                          tempo_done_cb cb, void *userdata, tempo_error_t *err)
+{
+    tempo_schedule_changes_t c = TEMPO_SCHEDULE_CHANGES_INIT;
+    c.fields = TEMPO_CHANGE_TRIGGER;
+    c.trigger = trigger;
+    return tempo_scheduler_modify_schedule(s, id, &c, cb, userdata, err);
+}
+
 static tempo_status_t set_paused(tempo_scheduler_t *s, const char *id, bool pause, tempo_done_cb cb, void *ud,
                                  tempo_error_t *err)
 {
