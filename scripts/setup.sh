@@ -7,7 +7,7 @@ set -eu
 packages="
   build-essential cmake ninja-build pkg-config git
   clang-14 libclang-rt-14-dev
-  libbson-dev libcmocka-dev libev-dev
+  libbson-dev libcmocka-dev libev-dev libuv1-dev libglib2.0-dev
   tzdata
   python3 python3-croniter python3-apscheduler
   valgrind

@@ -67,6 +67,11 @@ typedef struct tempo_loop_ops {
     /* Stop every watch and the timer, stop calling the core, free the adapter
      * (possibly later). Called once, last. */
     void (*detach)(void *adapter);
+    /* Optional (NULL, or absent in an older ops table): for adapters that run
+     * the loop on a thread of their own. Stop that thread; when this returns
+     * no other thread runs loop callbacks. Called first by
+     * tempo_scheduler_free, from a thread that is not the loop's. */
+    void (*halt)(void *adapter);
 } tempo_loop_ops_t;
 
 /* For adapter writers: create the core's end of a new adapter. `ops` must stay
@@ -86,6 +91,16 @@ TEMPO_API void tempo_loop_free(tempo_loop_t *loop);
 TEMPO_API void tempo_loop_on_io(tempo_loop_t *loop, void *token, int events);
 TEMPO_API void tempo_loop_on_timer(tempo_loop_t *loop);
 TEMPO_API void tempo_loop_on_wake(tempo_loop_t *loop);
+
+/* For runners that drive a loop on a thread of their own (tempo_ev_runner_*):
+ * a RECURSIVE lock that every public scheduler call takes for its duration.
+ * The runner holds it on the loop thread while the loop dispatches and
+ * releases it while the loop sleeps (libev: ev_set_loop_release_cb), and its
+ * unlock wakes the loop when called from another thread so that changes made
+ * there (timers, queued work) are noticed. Set before a scheduler uses the
+ * loop; NULL functions remove it. */
+TEMPO_API void tempo_loop_set_lock(tempo_loop_t *loop, void (*lock)(void *arg), void (*unlock)(void *arg),
+                                   void *arg);
 
 /* The loop's clock. */
 TEMPO_API tempo_time_t tempo_loop_now(const tempo_loop_t *loop);

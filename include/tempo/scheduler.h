@@ -136,6 +136,16 @@ TEMPO_API tempo_status_t tempo_scheduler_wait_job_result(tempo_scheduler_t *sche
                                                          tempo_result_cb cb, void *userdata,
                                                          tempo_error_t *err);
 
+/* ---- from other threads ---- */
+typedef void (*tempo_call_fn)(tempo_scheduler_t *scheduler, void *arg);
+/* ANY THREAD, any mode: run fn(scheduler, arg) on the loop thread, soon and
+ * never inside this call. Exactly once: if the scheduler is freed before it
+ * ran, fn runs from inside tempo_scheduler_free with scheduler == NULL (to
+ * release arg). Must not race tempo_scheduler_free itself (the caller keeps
+ * the scheduler alive while calling this). ESTATE once free has begun. */
+TEMPO_API tempo_status_t tempo_scheduler_call_threadsafe(tempo_scheduler_t *scheduler, tempo_call_fn fn,
+                                                         void *arg);
+
 /* ---- events ---- */
 /* Subscribe `cb` to the events in `mask`; returns an id > 0 in *id. */
 TEMPO_API tempo_status_t tempo_scheduler_subscribe(tempo_scheduler_t *scheduler, uint32_t mask,

@@ -86,7 +86,7 @@ void tempo__emit_store_error(tempo_scheduler_t *s, tempo_status_t status, const 
     tempo__emit(s, &ev);
 }
 
-tempo_status_t tempo_scheduler_subscribe(tempo_scheduler_t *s, uint32_t mask, tempo_event_cb cb,
+static tempo_status_t scheduler_subscribe_unlocked(tempo_scheduler_t *s, uint32_t mask, tempo_event_cb cb,
                                          void *userdata, uint64_t *id, tempo_error_t *err)
 {
     if (!s || !cb)
@@ -108,7 +108,7 @@ tempo_status_t tempo_scheduler_subscribe(tempo_scheduler_t *s, uint32_t mask, te
     return TEMPO_OK;
 }
 
-void tempo_scheduler_unsubscribe(tempo_scheduler_t *s, uint64_t id)
+static void scheduler_unsubscribe_unlocked(tempo_scheduler_t *s, uint64_t id)
 {
     if (!s)
         return;
@@ -124,4 +124,28 @@ void tempo__subs_free(tempo_scheduler_t *s)
     free(s->subs);
     s->subs = NULL;
     s->n_subs = s->cap_subs = 0;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_subscribe(tempo_scheduler_t *s, uint32_t mask, tempo_event_cb cb,
+                                         void *userdata, uint64_t *id, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_subscribe_unlocked(s, mask, cb, userdata, id, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_subscribe_unlocked(s, mask, cb, userdata, id, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+void tempo_scheduler_unsubscribe(tempo_scheduler_t *s, uint64_t id)
+{
+    if (!s) {
+        scheduler_unsubscribe_unlocked(s, id);
+        return;
+    }
+    tempo__loop_lock(s->loop);
+    scheduler_unsubscribe_unlocked(s, id);
+    tempo__loop_unlock(s->loop);
 }

@@ -44,7 +44,7 @@ static void job_added(void *ud, tempo_status_t status, const tempo_error_t *err)
     tempo__op_finish(op, status, err);
 }
 
-tempo_status_t tempo_scheduler_add_job(tempo_scheduler_t *s, const tempo_job_options_t *opts_in, tempo_id_cb cb,
+static tempo_status_t scheduler_add_job_unlocked(tempo_scheduler_t *s, const tempo_job_options_t *opts_in, tempo_id_cb cb,
                                        void *userdata, tempo_error_t *err)
 {
     if (!s || !opts_in)
@@ -106,7 +106,7 @@ static tempo_status_t check_job_id(const tempo_scheduler_t *s, const char *id, c
     return TEMPO_OK;
 }
 
-tempo_status_t tempo_scheduler_get_job_result(tempo_scheduler_t *s, const char *job_id, tempo_result_cb cb,
+static tempo_status_t scheduler_get_job_result_unlocked(tempo_scheduler_t *s, const char *job_id, tempo_result_cb cb,
                                               void *userdata, tempo_error_t *err)
 {
     tempo_status_t rc = check_job_id(s, job_id, "get_job_result", err);
@@ -192,7 +192,7 @@ static void waiter_asked(void *ud, tempo_status_t status, const tempo_error_t *e
     tempo__timer_start(s->loop, &w->poll, now + s->opts.poll_interval);
 }
 
-tempo_status_t tempo_scheduler_wait_job_result(tempo_scheduler_t *s, const char *job_id, tempo_duration_t timeout,
+static tempo_status_t scheduler_wait_job_result_unlocked(tempo_scheduler_t *s, const char *job_id, tempo_duration_t timeout,
                                                tempo_result_cb cb, void *userdata, tempo_error_t *err)
 {
     tempo_status_t rc = check_job_id(s, job_id, "wait_job_result", err);
@@ -246,4 +246,40 @@ void tempo__waiters_cancel_all(tempo_scheduler_t *s)
         waiter_unlink(w);
         free(w);
     }
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_add_job(tempo_scheduler_t *s, const tempo_job_options_t *opts_in, tempo_id_cb cb,
+                                       void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_add_job_unlocked(s, opts_in, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_add_job_unlocked(s, opts_in, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_get_job_result(tempo_scheduler_t *s, const char *job_id, tempo_result_cb cb,
+                                              void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_get_job_result_unlocked(s, job_id, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_get_job_result_unlocked(s, job_id, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_wait_job_result(tempo_scheduler_t *s, const char *job_id, tempo_duration_t timeout,
+                                               tempo_result_cb cb, void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_wait_job_result_unlocked(s, job_id, timeout, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_wait_job_result_unlocked(s, job_id, timeout, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
 }

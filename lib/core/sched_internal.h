@@ -18,6 +18,7 @@
 #ifndef TEMPO_CORE_SCHED_INTERNAL_H
 #define TEMPO_CORE_SCHED_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <tempo/scheduler.h>
@@ -59,6 +60,9 @@ typedef struct tempo__op tempo__op_t;
 
 /* A job release waiting for the store's answer (worker.c). */
 typedef struct tempo__release tempo__release_t;
+
+/* A tempo_scheduler_call_threadsafe() call (threadsafe.c). */
+typedef struct tempo__tcall tempo__tcall_t;
 
 /* A wait_job_result() waiter. */
 typedef struct tempo__waiter tempo__waiter_t;
@@ -115,6 +119,9 @@ struct tempo_scheduler {
     tempo__pool_t *pool; /* created on the first blocking job */
 
     tempo__op_t *ops;         /* pending public calls */
+    pthread_mutex_t tcalls_mu; /* guards the three below: other threads post */
+    tempo__tcall_t *tcalls;
+    bool tcalls_closed;
     tempo__waiter_t *waiters; /* wait_job_result */
 };
 
@@ -165,6 +172,10 @@ void tempo__house_init(tempo_scheduler_t *s);
 void tempo__house_start(tempo_scheduler_t *s);
 void tempo__house_stopping(tempo_scheduler_t *s); /* graceful: keep renewing */
 void tempo__house_stop(tempo_scheduler_t *s);
+
+/* ---- threadsafe.c ---- */
+void tempo__tcalls_init(tempo_scheduler_t *s);
+void tempo__tcalls_free(tempo_scheduler_t *s);
 
 /* ---- ops.c: pending public calls ---- */
 typedef enum op_kind {

@@ -117,6 +117,7 @@ tempo_status_t tempo_scheduler_new(tempo_loop_t *loop, tempo_store_t *store,
     tempo__step_init(s);
     tempo__work_init(s);
     tempo__house_init(s);
+    tempo__tcalls_init(s);
     *out = s;
     return TEMPO_OK;
 }
@@ -144,7 +145,7 @@ static void started(void *arg)
     tempo__house_start(s);
 }
 
-tempo_status_t tempo_scheduler_start(tempo_scheduler_t *s, tempo_error_t *err)
+static tempo_status_t scheduler_start_unlocked(tempo_scheduler_t *s, tempo_error_t *err)
 {
     if (!s)
         return tempo__error_set(err, TEMPO_EINVAL, "start: scheduler is NULL");
@@ -228,7 +229,7 @@ static tempo_status_t begin_stop(tempo_scheduler_t *s, tempo_duration_t timeout,
     return TEMPO_OK;
 }
 
-tempo_status_t tempo_scheduler_stop(tempo_scheduler_t *s, tempo_duration_t timeout, tempo_done_cb cb,
+static tempo_status_t scheduler_stop_unlocked(tempo_scheduler_t *s, tempo_duration_t timeout, tempo_done_cb cb,
                                     void *userdata)
 {
     if (!s || timeout < 0)
@@ -236,7 +237,7 @@ tempo_status_t tempo_scheduler_stop(tempo_scheduler_t *s, tempo_duration_t timeo
     return begin_stop(s, timeout, cb, userdata);
 }
 
-tempo_status_t tempo_scheduler_stop_now(tempo_scheduler_t *s, tempo_done_cb cb, void *userdata)
+static tempo_status_t scheduler_stop_now_unlocked(tempo_scheduler_t *s, tempo_done_cb cb, void *userdata)
 {
     if (!s)
         return TEMPO_EINVAL;
@@ -247,6 +248,9 @@ void tempo_scheduler_free(tempo_scheduler_t *s)
 {
     if (!s)
         return;
+    /* A runner's loop thread stops first: from here on this thread alone
+     * touches the scheduler, so nothing below needs the big lock. */
+    tempo__loop_halt(s->loop);
     tempo__step_stop(s);
     tempo__work_stop(s);
     tempo__house_stop(s);
@@ -266,9 +270,44 @@ void tempo_scheduler_free(tempo_scheduler_t *s)
     }
     tempo__ops_cancel_all(s);
     tempo__waiters_cancel_all(s);
+    tempo__tcalls_free(s);
     tempo__tasks_free(s);
     tempo__subs_free(s);
     tempo_loop_free(s->loop);
     free(s->identity);
     free(s);
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_start(tempo_scheduler_t *s, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_start_unlocked(s, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_start_unlocked(s, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_stop(tempo_scheduler_t *s, tempo_duration_t timeout, tempo_done_cb cb,
+                                    void *userdata)
+{
+    if (!s)
+        return scheduler_stop_unlocked(s, timeout, cb, userdata);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_stop_unlocked(s, timeout, cb, userdata);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_stop_now(tempo_scheduler_t *s, tempo_done_cb cb, void *userdata)
+{
+    if (!s)
+        return scheduler_stop_now_unlocked(s, cb, userdata);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_stop_now_unlocked(s, cb, userdata);
+    tempo__loop_unlock(s->loop);
+    return rc_;
 }

@@ -84,7 +84,7 @@ static tempo_status_t validate_add(const tempo_scheduler_t *s, const tempo_sched
     return TEMPO_OK;
 }
 
-tempo_status_t tempo_scheduler_add_schedule(tempo_scheduler_t *s, const tempo_schedule_options_t *opts_in,
+static tempo_status_t scheduler_add_schedule_unlocked(tempo_scheduler_t *s, const tempo_schedule_options_t *opts_in,
                                             tempo_id_cb cb, void *userdata, tempo_error_t *err)
 {
     tempo_status_t rc = check_scheduler(s, "add_schedule", err);
@@ -150,7 +150,7 @@ static void got(void *ud, tempo_status_t status, const tempo_error_t *err, const
     tempo__op_finish_schedules(op, status, err, recs, n);
 }
 
-tempo_status_t tempo_scheduler_get_schedule(tempo_scheduler_t *s, const char *id, tempo_schedules_cb cb,
+static tempo_status_t scheduler_get_schedule_unlocked(tempo_scheduler_t *s, const char *id, tempo_schedules_cb cb,
                                             void *userdata, tempo_error_t *err)
 {
     tempo_status_t rc;
@@ -164,7 +164,7 @@ tempo_status_t tempo_scheduler_get_schedule(tempo_scheduler_t *s, const char *id
     return TEMPO_OK;
 }
 
-tempo_status_t tempo_scheduler_list_schedules(tempo_scheduler_t *s, tempo_schedules_cb cb, void *userdata,
+static tempo_status_t scheduler_list_schedules_unlocked(tempo_scheduler_t *s, tempo_schedules_cb cb, void *userdata,
                                               tempo_error_t *err)
 {
     tempo_status_t rc = check_scheduler(s, "list_schedules", err);
@@ -306,7 +306,7 @@ static tempo_status_t validate_changes(const tempo_schedule_changes_t *c, tempo_
     return TEMPO_OK;
 }
 
-tempo_status_t tempo_scheduler_modify_schedule(tempo_scheduler_t *s, const char *id,
+static tempo_status_t scheduler_modify_schedule_unlocked(tempo_scheduler_t *s, const char *id,
                                                const tempo_schedule_changes_t *changes, tempo_done_cb cb,
                                                void *userdata, tempo_error_t *err)
 {
@@ -336,7 +336,7 @@ tempo_status_t tempo_scheduler_modify_schedule(tempo_scheduler_t *s, const char 
     return start_change(s, id, ch, cb, userdata, "modify_schedule", err);
 }
 
-tempo_status_t tempo_scheduler_reschedule(tempo_scheduler_t *s, const char *id, tempo_trigger_t *trigger,
+static tempo_status_t scheduler_reschedule_unlocked(tempo_scheduler_t *s, const char *id, tempo_trigger_t *trigger,
                                           tempo_done_cb cb, void *userdata, tempo_error_t *err)
 {
     tempo_schedule_changes_t c = TEMPO_SCHEDULE_CHANGES_INIT;
@@ -359,13 +359,13 @@ static tempo_status_t set_paused(tempo_scheduler_t *s, const char *id, bool paus
     return start_change(s, id, ch, cb, ud, what, err);
 }
 
-tempo_status_t tempo_scheduler_pause_schedule(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
+static tempo_status_t scheduler_pause_schedule_unlocked(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
                                               void *userdata, tempo_error_t *err)
 {
     return set_paused(s, id, true, cb, userdata, err);
 }
 
-tempo_status_t tempo_scheduler_resume_schedule(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
+static tempo_status_t scheduler_resume_schedule_unlocked(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
                                                void *userdata, tempo_error_t *err)
 {
     return set_paused(s, id, false, cb, userdata, err);
@@ -399,7 +399,7 @@ static void remove_found(void *ud, tempo_status_t status, const tempo_error_t *e
     op->s->store->ops->remove_schedules(op->s->store->self, ids, 1, removed, op);
 }
 
-tempo_status_t tempo_scheduler_remove_schedule(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
+static tempo_status_t scheduler_remove_schedule_unlocked(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
                                                void *userdata, tempo_error_t *err)
 {
     tempo_status_t rc;
@@ -411,4 +411,101 @@ tempo_status_t tempo_scheduler_remove_schedule(tempo_scheduler_t *s, const char 
     const char *ids[1] = {op->id};
     s->store->ops->get_schedules(s->store->self, ids, 1, remove_found, op);
     return TEMPO_OK;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_add_schedule(tempo_scheduler_t *s, const tempo_schedule_options_t *opts_in,
+                                            tempo_id_cb cb, void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_add_schedule_unlocked(s, opts_in, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_add_schedule_unlocked(s, opts_in, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_get_schedule(tempo_scheduler_t *s, const char *id, tempo_schedules_cb cb,
+                                            void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_get_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_get_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_list_schedules(tempo_scheduler_t *s, tempo_schedules_cb cb, void *userdata,
+                                              tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_list_schedules_unlocked(s, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_list_schedules_unlocked(s, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_modify_schedule(tempo_scheduler_t *s, const char *id,
+                                               const tempo_schedule_changes_t *changes, tempo_done_cb cb,
+                                               void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_modify_schedule_unlocked(s, id, changes, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_modify_schedule_unlocked(s, id, changes, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_reschedule(tempo_scheduler_t *s, const char *id, tempo_trigger_t *trigger,
+                                          tempo_done_cb cb, void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_reschedule_unlocked(s, id, trigger, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_reschedule_unlocked(s, id, trigger, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_pause_schedule(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
+                                              void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_pause_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_pause_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_resume_schedule(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
+                                               void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_resume_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_resume_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_remove_schedule(tempo_scheduler_t *s, const char *id, tempo_done_cb cb,
+                                               void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_remove_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_remove_schedule_unlocked(s, id, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
 }

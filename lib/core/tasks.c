@@ -86,7 +86,7 @@ static tempo_status_t grow(tempo_scheduler_t *s, tempo_error_t *err)
     return TEMPO_OK;
 }
 
-tempo_status_t tempo_scheduler_add_task(tempo_scheduler_t *s, const tempo_task_options_t *opts_in,
+static tempo_status_t scheduler_add_task_unlocked(tempo_scheduler_t *s, const tempo_task_options_t *opts_in,
                                         tempo_error_t *err)
 {
     if (!s || !opts_in)
@@ -129,4 +129,16 @@ tempo_status_t tempo_scheduler_add_task(tempo_scheduler_t *s, const tempo_task_o
     if (s->state == SCHED_RUNNING)
         tempo__work_kick(s); /* jobs of this task may be waiting */
     return TEMPO_OK;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_add_task(tempo_scheduler_t *s, const tempo_task_options_t *opts_in,
+                                        tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_add_task_unlocked(s, opts_in, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_add_task_unlocked(s, opts_in, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
 }

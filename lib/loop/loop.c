@@ -12,6 +12,7 @@
  * stops everything at once, and leaves the detach and the free to the
  * outermost entry as it unwinds, so no code below a callback ever touches
  * freed memory. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "loop_private.h"
@@ -91,11 +92,11 @@ tempo_status_t tempo_loop_new(const tempo_loop_ops_t *ops, void *adapter, tempo_
     *out = NULL;
     if (!ops)
         return tempo__error_set(err, TEMPO_EINVAL, "loop: 'ops' is NULL");
-    if (ops->size < sizeof *ops)
+    if (ops->size < offsetof(tempo_loop_ops_t, halt)) /* halt came later: optional */
         return tempo__error_set(err, TEMPO_EINVAL,
                                 "loop: adapter '%s': ops->size is %zu, expected at least %zu "
                                 "(built against an older tempo/loop.h?)",
-                                ops->name ? ops->name : "?", ops->size, sizeof *ops);
+                                ops->name ? ops->name : "?", ops->size, offsetof(tempo_loop_ops_t, halt));
     if (!ops_complete(ops))
         return tempo__error_set(err, TEMPO_EINVAL,
                                 "loop: adapter '%s': every operation in tempo_loop_ops_t is required",
@@ -199,6 +200,34 @@ void tempo_loop_on_wake(tempo_loop_t *loop)
         return;
     enter(loop);
     leave(loop, true);
+}
+
+void tempo_loop_set_lock(tempo_loop_t *loop, void (*lock)(void *arg), void (*unlock)(void *arg), void *arg)
+{
+    if (!loop)
+        return;
+    loop->lock = lock && unlock ? lock : NULL;
+    loop->unlock = lock && unlock ? unlock : NULL;
+    loop->lock_arg = arg;
+}
+
+void tempo__loop_halt(tempo_loop_t *loop)
+{
+    const tempo_loop_ops_t *ops = loop->ops;
+    if (ops->size >= offsetof(tempo_loop_ops_t, halt) + sizeof ops->halt && ops->halt)
+        ops->halt(loop->adapter);
+}
+
+void tempo__loop_lock(tempo_loop_t *loop)
+{
+    if (loop->lock)
+        loop->lock(loop->lock_arg);
+}
+
+void tempo__loop_unlock(tempo_loop_t *loop)
+{
+    if (loop->unlock)
+        loop->unlock(loop->lock_arg);
 }
 
 tempo_time_t tempo_loop_now(const tempo_loop_t *loop)

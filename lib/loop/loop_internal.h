@@ -121,6 +121,13 @@ void tempo__loop_post(tempo_loop_t *loop, tempo__call_t *call, tempo__loop_fn fn
  * that would otherwise only be dropped when the loop is freed. */
 bool tempo__loop_cancel(tempo_loop_t *loop, tempo__call_t *call);
 
+/* The optional big lock (tempo_loop_set_lock); no-ops when none is set.
+ * Recursive by contract: a scheduler call made from a callback re-enters. */
+void tempo__loop_lock(tempo_loop_t *loop);
+/* The adapter's optional halt (loop.h): stop its own loop thread, if any. */
+void tempo__loop_halt(tempo_loop_t *loop);
+void tempo__loop_unlock(tempo_loop_t *loop);
+
 /* File-descriptor watches (for stores that speak sockets on the loop). */
 typedef void (*tempo__io_fn)(void *arg, int events);
 typedef struct tempo__watch tempo__watch_t;

@@ -51,6 +51,13 @@ struct tempo_loop {
     const tempo_loop_ops_t *ops;
     void *adapter;
 
+    /* Optional big lock (tempo_loop_set_lock): taken by every public
+     * scheduler call, so that a runner that holds it on its loop thread
+     * (except while the loop sleeps) makes the API safe from any thread. */
+    void (*lock)(void *arg);
+    void (*unlock)(void *arg);
+    void *lock_arg;
+
     /* Core timers: a binary min-heap ordered by (deadline, seq). */
     tempo__heap_entry_t *heap;
     size_t heap_len, heap_cap;
