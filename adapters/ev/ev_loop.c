@@ -30,7 +30,13 @@
  *     passed on as READ|WRITE so that the owner's read or write sees the
  *     error.
  *   - After calling tempo_loop_on_*() a callback touches nothing of the
- *     adapter: the core may have detached (and freed it) inside. */
+ *     adapter: the core may have detached (and freed it) inside.
+ *   - An adapter made by ev_runner.c (tempo_ev_scheduler_new) is the same
+ *     adapter with a runner attached: every op that changes a libev watcher
+ *     reports it (the op may run on a thread other than the loop's, under
+ *     the big lock, and the loop must then be woken to take note), and halt
+ *     and detach go on to the runner, which owns the libev loop. A plain
+ *     adapter (runner NULL) behaves exactly as before runners existed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -38,7 +44,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <tempo/ev.h>
+#include "ev_internal.h"
 
 typedef struct ev_watch ev_watch_t;
 
@@ -48,6 +54,7 @@ typedef struct tempo_ev {
     ev_timer timer;
     ev_async async;
     ev_watch_t *watches; /* live ones, for detach */
+    tempo__ev_runner_t *runner; /* NULL: the user owns the loop */
 } tempo_ev_t;
 
 struct ev_watch {
@@ -57,10 +64,7 @@ struct ev_watch {
     ev_watch_t *prev, *next;
 };
 
-/* libtempo's tempo__error_set is internal to libtempo.so; this library links
- * the shared libtempo, so it fills errors itself. */
-__attribute__((format(printf, 3, 4))) static tempo_status_t
-fail(tempo_error_t *err, tempo_status_t code, const char *fmt, ...)
+tempo_status_t tempo__ev_fail(tempo_error_t *err, tempo_status_t code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -70,6 +74,13 @@ fail(tempo_error_t *err, tempo_status_t code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+/* A libev watcher is about to change: a runner may have to wake its loop. */
+static void touched(tempo_ev_t *ad)
+{
+    if (ad->runner)
+        tempo__ev_runner_touched(ad->runner);
 }
 
 static int to_ev(int events)
@@ -125,8 +136,10 @@ static void *op_watch_start(void *adapter, int fd, int events, void *token)
     w->ad = ad;
     w->token = token;
     ev_io_init(&w->io, io_cb, fd, to_ev(events));
-    if (events)
+    if (events) {
+        touched(ad);
         ev_io_start(ad->evloop, &w->io);
+    }
     w->next = ad->watches;
     if (ad->watches)
         ad->watches->prev = w;
@@ -138,6 +151,7 @@ static int op_watch_update(void *adapter, void *watch, int events)
 {
     tempo_ev_t *ad = adapter;
     ev_watch_t *w = watch;
+    touched(ad);
     ev_io_stop(ad->evloop, &w->io);
     ev_io_set(&w->io, w->io.fd, to_ev(events));
     if (events)
@@ -161,6 +175,7 @@ static void op_watch_stop(void *adapter, void *watch)
 {
     tempo_ev_t *ad = adapter;
     ev_watch_t *w = watch;
+    touched(ad);
     ev_io_stop(ad->evloop, &w->io);
     unlink_watch(ad, w);
     free(w);
@@ -169,6 +184,7 @@ static void op_watch_stop(void *adapter, void *watch)
 static void op_timer_set(void *adapter, tempo_duration_t delay)
 {
     tempo_ev_t *ad = adapter;
+    touched(ad);
     ev_timer_stop(ad->evloop, &ad->timer);
     ev_now_update(ad->evloop);
     ev_tstamp after = (ev_tstamp)(delay > 0 ? delay : 0) / 1e6 + 1e-7;
@@ -179,6 +195,7 @@ static void op_timer_set(void *adapter, tempo_duration_t delay)
 static void op_timer_clear(void *adapter)
 {
     tempo_ev_t *ad = adapter;
+    touched(ad);
     ev_timer_stop(ad->evloop, &ad->timer);
 }
 
@@ -211,7 +228,18 @@ static void op_detach(void *adapter)
     while (ad->watches)
         op_watch_stop(ad, ad->watches);
     stop_async(ad);
+    tempo__ev_runner_t *runner = ad->runner;
     free(ad);
+    if (runner) /* last: it destroys the libev loop the watchers were on */
+        tempo__ev_runner_detached(runner);
+}
+
+/* Only a runner has a thread of its own to stop. */
+static void op_halt(void *adapter)
+{
+    tempo_ev_t *ad = adapter;
+    if (ad->runner)
+        tempo__ev_runner_halt(ad->runner);
 }
 
 static const tempo_loop_ops_t ev_ops = {
@@ -225,19 +253,22 @@ static const tempo_loop_ops_t ev_ops = {
     .wake = op_wake,
     .now = op_now,
     .detach = op_detach,
+    .halt = op_halt,
 };
 
-tempo_status_t tempo_ev_loop_new(struct ev_loop *evloop, tempo_loop_t **out, tempo_error_t *err)
+tempo_status_t tempo__ev_adapter_new(struct ev_loop *evloop, tempo__ev_runner_t *runner,
+                                     tempo_loop_t **out, tempo_error_t *err)
 {
     if (!out)
-        return fail(err, TEMPO_EINVAL, "libev adapter: 'out' is NULL");
+        return tempo__ev_fail(err, TEMPO_EINVAL, "libev adapter: 'out' is NULL");
     *out = NULL;
     if (!evloop)
-        return fail(err, TEMPO_EINVAL, "libev adapter: 'evloop' is NULL");
+        return tempo__ev_fail(err, TEMPO_EINVAL, "libev adapter: 'evloop' is NULL");
     tempo_ev_t *ad = calloc(1, sizeof *ad);
     if (!ad)
-        return fail(err, TEMPO_ENOMEM, "libev adapter: out of memory");
+        return tempo__ev_fail(err, TEMPO_ENOMEM, "libev adapter: out of memory");
     ad->evloop = evloop;
+    ad->runner = runner;
     ev_timer_init(&ad->timer, timer_cb, 0., 0.);
     ad->timer.data = ad;
     ev_async_init(&ad->async, async_cb);
@@ -252,4 +283,9 @@ tempo_status_t tempo_ev_loop_new(struct ev_loop *evloop, tempo_loop_t **out, tem
     }
     *out = ad->loop;
     return TEMPO_OK;
+}
+
+tempo_status_t tempo_ev_loop_new(struct ev_loop *evloop, tempo_loop_t **out, tempo_error_t *err)
+{
+    return tempo__ev_adapter_new(evloop, NULL, out, err);
 }
