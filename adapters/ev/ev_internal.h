@@ -9,6 +9,9 @@
 #ifndef TEMPO_EV_INTERNAL_H
 #define TEMPO_EV_INTERNAL_H
 
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <tempo/ev.h>
 
 typedef struct tempo__ev_runner tempo__ev_runner_t;
@@ -29,6 +32,23 @@ void tempo__ev_runner_halt(tempo__ev_runner_t *runner);
 /* The ops' detach, once the adapter stopped its watchers: destroy the libev
  * loop and the runner. */
 void tempo__ev_runner_detached(tempo__ev_runner_t *runner);
+
+/* ev_signals.c: SIGINT and SIGTERM begin a graceful stop, for one
+ * blocking run of the process at a time. Embedded in the runner. */
+enum { TEMPO__EV_N_SIGNALS = 2 };
+typedef struct tempo__ev_signals {
+    struct ev_loop *evloop; /* woken with ev_async_send(evloop, wake) */
+    ev_async *wake;
+    atomic_int received;    /* the last signal number, 0 = none (the handler writes it) */
+    struct sigaction saved[TEMPO__EV_N_SIGNALS]; /* what was there before */
+    bool installed[TEMPO__EV_N_SIGNALS];
+} tempo__ev_signals_t;
+/* Install the handlers (ESTATE when another run of the process has them). */
+tempo_status_t tempo__ev_signals_install(tempo__ev_signals_t *sigs, tempo_error_t *err);
+/* Restore what was there; when this returns no handler touches `sigs`. */
+void tempo__ev_signals_remove(tempo__ev_signals_t *sigs);
+/* The signal received since the last call (0: none), forgotten. */
+int tempo__ev_signals_take(tempo__ev_signals_t *sigs);
 
 /* Fill `err` (may be NULL) and return `code`. libtempo's tempo__error_set is
  * internal to libtempo.so, which this library links as a user does. */

@@ -26,19 +26,16 @@
  *     once when it enters ev_run (a recursive count above one would keep the
  *     lock held during the poll and stall every other thread).
  *
- * `control` is also how halt and signals reach the loop: a flag, then
- * ev_async_send; its callback (under the lock) breaks the loop or begins a
- * graceful stop. Unlike the adapter's own ev_async it is NOT unref'd: the
+ * `control` is also how halt and signals (ev_signals.c) reach the loop: a
+ * flag, then ev_async_send; its callback (under the lock) breaks the loop
+ * or begins a graceful stop. Unlike the adapter's own ev_async it is NOT unref'd: the
  * loop must keep running while the scheduler is idle, until we break it.
  *
  * The public entry points get a tempo_scheduler_t, and libtempo has no
  * public way to reach the adapter from it, so runners are kept on a small
  * registry (a list under a mutex; a process has few of them). */
-#include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +47,6 @@ typedef enum runner_mode {
     MODE_RUN,        /* tempo_scheduler_run on the owner's (the caller's) thread */
     MODE_BACKGROUND  /* our thread, until halt */
 } runner_mode_t;
-
-enum { N_SIGNALS = 2 };
-static const int handled_signals[N_SIGNALS] = {SIGINT, SIGTERM};
-static const char *const signal_names[N_SIGNALS] = {"SIGINT", "SIGTERM"};
 
 struct tempo__ev_runner {
     struct ev_loop *evloop; /* ours: ev_loop_new, ev_loop_destroy at detach */
@@ -73,11 +66,7 @@ struct tempo__ev_runner {
     bool stopped;           /* MODE_RUN: SCHEDULER_STOPPED was emitted */
     tempo_duration_t stop_timeout;
 
-    /* Signals (MODE_RUN with handle_signals). `signal` is written by the
-     * handler, hence atomic; the saved actions belong to the run. */
-    atomic_int signal;
-    struct sigaction saved[N_SIGNALS];
-    bool installed[N_SIGNALS];
+    tempo__ev_signals_t sigs; /* MODE_RUN with handle_signals */
 
     tempo__ev_runner_t *next; /* registry */
 };
@@ -171,87 +160,6 @@ static void loop_acquire(struct ev_loop *evloop)
     pthread_mutex_lock(&r->mu);
 }
 
-/* ---- signals ------------------------------------------------------------------- */
-
-/* Signal handlers get no argument, so the runner that handles signals is a
- * process global: one run at a time may (ESTATE for the others). Not libev's
- * ev_signal: libev aborts (an assert) when two loops watch one signal, which
- * an application's own default loop may well do, and it resets the
- * disposition to SIG_DFL when the watcher stops; a plain sigaction lets us
- * refuse cleanly and restore exactly what was there.
- *
- * The handler may run on any thread, at any moment, also just as the run
- * ends and the runner is about to be freed. `signal_busy` counts handlers
- * inside their critical part: signals_remove clears `signal_runner`, then
- * waits for the count to reach 0. Both sides use sequentially consistent
- * atomics, so either the handler sees NULL, or the remover sees it busy and
- * waits for it (a handler's critical part is two atomic stores and an
- * ev_async_send, so the wait is short and bounded). */
-static _Atomic(tempo__ev_runner_t *) signal_runner;
-static atomic_int signal_busy;
-
-_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
-               "the signal handler needs lock-free atomics to be async-signal-safe");
-
-static void on_signal(int signo)
-{
-    int saved_errno = errno; /* ev_async_send may write to a pipe */
-    atomic_fetch_add(&signal_busy, 1);
-    tempo__ev_runner_t *r = atomic_load(&signal_runner);
-    if (r) {
-        atomic_store(&r->signal, signo);
-        ev_async_send(r->evloop, &r->control); /* async-signal-safe (ev(3)) */
-    }
-    atomic_fetch_sub(&signal_busy, 1);
-    errno = saved_errno;
-}
-
-static void signals_remove(tempo__ev_runner_t *r)
-{
-    for (int i = 0; i < N_SIGNALS; i++) {
-        if (r->installed[i])
-            sigaction(handled_signals[i], &r->saved[i], NULL);
-        r->installed[i] = false;
-    }
-    tempo__ev_runner_t *expected = r;
-    atomic_compare_exchange_strong(&signal_runner, &expected, NULL);
-    while (atomic_load(&signal_busy) > 0)
-        sched_yield();
-    /* A signal that came too late for this run must not stop the next one. */
-    atomic_store(&r->signal, 0);
-}
-
-static tempo_status_t signals_install(tempo__ev_runner_t *r, tempo_error_t *err)
-{
-    tempo__ev_runner_t *expected = NULL;
-    if (!atomic_compare_exchange_strong(&signal_runner, &expected, r))
-        return tempo__ev_fail(err, TEMPO_ESTATE,
-                              "tempo_scheduler_run: handle_signals: another run in this process "
-                              "already handles SIGINT and SIGTERM");
-    atomic_store(&r->signal, 0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigfillset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (int i = 0; i < N_SIGNALS; i++) {
-        struct sigaction old;
-        int rc = sigaction(handled_signals[i], NULL, &old);
-        if (rc == 0 && !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
-            continue; /* ignored by the process (nohup, `cmd &`): keep it so */
-        if (rc == 0)
-            rc = sigaction(handled_signals[i], &sa, &r->saved[i]);
-        if (rc != 0) {
-            int e = errno;
-            signals_remove(r);
-            return tempo__ev_fail(err, TEMPO_EIO, "tempo_scheduler_run: handle_signals: sigaction(%s): %s",
-                                  signal_names[i], strerror(e));
-        }
-        r->installed[i] = true;
-    }
-    return TEMPO_OK;
-}
-
 /* ---- loop-thread callbacks (under mu) ---------------------------------------- */
 
 static void control_cb(struct ev_loop *evloop, ev_async *w, int revents)
@@ -264,7 +172,7 @@ static void control_cb(struct ev_loop *evloop, ev_async *w, int revents)
     }
     /* A signal: begin a graceful stop. ESTATE (already stopping, or a
      * second signal) is fine: the stop under way ends the run. */
-    if (atomic_exchange(&r->signal, 0) != 0 && r->mode == MODE_RUN)
+    if (tempo__ev_signals_take(&r->sigs) != 0 && r->mode == MODE_RUN)
         tempo_scheduler_stop(r->scheduler, r->stop_timeout, NULL, NULL);
 }
 
@@ -324,7 +232,9 @@ static tempo_status_t runner_new(tempo__ev_runner_t **out, tempo_error_t *err)
     ev_async_init(&r->control, control_cb);
     r->control.data = r;
     ev_async_start(r->evloop, &r->control);
-    atomic_init(&r->signal, 0);
+    r->sigs.evloop = r->evloop;
+    r->sigs.wake = &r->control;
+    atomic_init(&r->sigs.received, 0);
     *out = r;
     return TEMPO_OK;
 }
@@ -460,7 +370,7 @@ static tempo_status_t run_loop(tempo__ev_runner_t *r, const tempo_ev_run_options
                                                   &sub, err);
     if (st != TEMPO_OK)
         return st;
-    if (o->handle_signals && (st = signals_install(r, err)) != TEMPO_OK) {
+    if (o->handle_signals && (st = tempo__ev_signals_install(&r->sigs, err)) != TEMPO_OK) {
         tempo_scheduler_unsubscribe(r->scheduler, sub);
         return st;
     }
@@ -475,7 +385,7 @@ static tempo_status_t run_loop(tempo__ev_runner_t *r, const tempo_ev_run_options
     while (!r->stopped && !r->quit)
         ev_run(r->evloop, 0);
     if (o->handle_signals)
-        signals_remove(r);
+        tempo__ev_signals_remove(&r->sigs);
     tempo_scheduler_unsubscribe(r->scheduler, sub);
     r->has_owner = false;
     r->mode = MODE_IDLE;

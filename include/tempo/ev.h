@@ -33,11 +33,13 @@ TEMPO_API tempo_status_t tempo_ev_loop_new(struct ev_loop *evloop, tempo_loop_t 
  * and that the thread running the loop holds except while libev waits for
  * events. So every tempo_scheduler_* call is safe from any thread, in every
  * mode; callbacks (tasks, events, completions) run on the thread running the
- * loop, with the lock held. tempo_job_complete/tempo_job_fail are NOT
- * covered: call them on the loop thread (from a callback, or through
- * tempo_scheduler_call_threadsafe). tempo_scheduler_free may be called from
- * any thread but the loop's (never from a callback), also while the
- * background thread runs: it stops and joins that thread first. */
+ * loop, with the lock held — so a callback must not wait for another thread
+ * that is making a scheduler call (it would wait forever).
+ * tempo_job_complete/tempo_job_fail are NOT covered: call them on the loop
+ * thread (from a callback, or through tempo_scheduler_call_threadsafe).
+ * tempo_scheduler_free may be called from any thread but the loop's (never
+ * from a callback), also while the background thread runs: it stops and
+ * joins that thread first. No call may race tempo_scheduler_free. */
 
 /* Create such a scheduler. `store` (NULL: a new memory store) and `opts`
  * (NULL: defaults) as for tempo_scheduler_new: on success the scheduler owns

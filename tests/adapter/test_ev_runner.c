@@ -40,6 +40,7 @@ typedef struct ctx {
     pthread_t loop_thread;
 
     int runs;          /* task runs */
+    int blocking_runs; /* runs of a blocking task (on the pool's threads) */
     int ticks;         /* runs of the interval schedule's task */
     int answers;       /* async callbacks answered */
     int answers_ok;
@@ -718,6 +719,45 @@ static void test_background_wakes_for_calls(void **state)
     ctx_destroy(&c);
 }
 
+/* Blocking tasks run on the scheduler's thread pool, whose completions come
+ * back to the background loop from the pool's threads (posted calls). */
+static tempo_status_t blocking_task(const bson_t *args, bson_t *result, tempo_error_t *err, void *ud)
+{
+    (void)args, (void)err;
+    ctx_t *c = ud;
+    CHECK(c, BSON_APPEND_INT32(result, "answer", 42));
+    pthread_mutex_lock(&c->mu);
+    c->blocking_runs++;
+    pthread_mutex_unlock(&c->mu);
+    return TEMPO_OK;
+}
+
+static bool released_at_least(const ctx_t *c, int n) { return c->released_ok >= n; }
+
+static void test_background_blocking_tasks(void **state)
+{
+    (void)state;
+    ctx_t c;
+    ctx_init(&c);
+    c.loop_on_main = false;
+    new_scheduler(&c, false);
+    tempo_task_options_t t = TEMPO_TASK_OPTIONS_INIT;
+    t.id = "blocking";
+    t.blocking_fn = blocking_task;
+    t.userdata = &c;
+    t.max_running_jobs = 0;
+    assert_int_equal(tempo_scheduler_add_task(c.s, &t, NULL), TEMPO_OK);
+    assert_int_equal(tempo_scheduler_run_background(c.s, NULL), TEMPO_OK);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(add_job(&c, "blocking"), TEMPO_OK);
+    assert_true(wait_for(&c, released_at_least, 10));
+    tempo_scheduler_free(c.s);
+    assert_int_equal(c.blocking_runs, 10);
+    assert_int_equal(c.answers_ok, 10);
+    assert_no_failures(&c);
+    ctx_destroy(&c);
+}
+
 /* Several threads call add_job (and call_threadsafe) at once. */
 enum { HAMMER_THREADS = 4, HAMMER_JOBS = 200 };
 
@@ -786,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_one_signal_handler_per_process),
         cmocka_unit_test(test_background),
         cmocka_unit_test(test_background_wakes_for_calls),
+        cmocka_unit_test(test_background_blocking_tasks),
         cmocka_unit_test(test_background_hammered),
         cmocka_unit_test(test_free_idle),
     };
