@@ -2,6 +2,9 @@
 # Install everything tempo's build, tests and benchmarks need, from Debian 12's
 # packages. Idempotent: packages already present are not reinstalled, and apt is
 # only consulted when something is missing. Run as root (or with sudo available).
+# The GUI examples' tests (tests/examples) need GTK 3 and Qt 5 Core to build
+# their programs and Xvfb to show the GTK window; they do without recommends
+# (a font comes with fontconfig's dependencies).
 set -eu
 
 packages="
@@ -11,6 +14,7 @@ packages="
   tzdata
   python3 python3-croniter python3-apscheduler
   valgrind
+  libgtk-3-dev xvfb xauth qtbase5-dev
 "
 
 missing=""
