@@ -187,7 +187,10 @@ static void op_timer_set(void *adapter, tempo_duration_t delay)
     touched(ad);
     ev_timer_stop(ad->evloop, &ad->timer);
     ev_now_update(ad->evloop);
-    ev_tstamp after = (ev_tstamp)(delay > 0 ? delay : 0) / 1e6 + 1e-7;
+    /* A zero delay ("next round") must stay zero: libev raises any positive
+     * wait below its backend's resolution (1 ms for epoll) to that
+     * resolution, which would cost every deferred round a millisecond. */
+    ev_tstamp after = delay > 0 ? (ev_tstamp)delay / 1e6 + 1e-7 : 0.;
     ev_timer_set(&ad->timer, after, 0.);
     ev_timer_start(ad->evloop, &ad->timer);
 }

@@ -55,14 +55,20 @@ void tempo__event_init(tempo_scheduler_t *s, tempo_event_t *ev, tempo_event_type
 static void compact(tempo_scheduler_t *s)
 {
     size_t j = 0;
+    uint32_t mask = 0;
     for (size_t i = 0; i < s->n_subs; i++)
-        if (!s->subs[i].removed)
+        if (!s->subs[i].removed) {
+            mask |= s->subs[i].mask;
             s->subs[j++] = s->subs[i];
+        }
     s->n_subs = j;
+    s->sub_mask = mask;
 }
 
 void tempo__emit(tempo_scheduler_t *s, const tempo_event_t *ev)
 {
+    if (!tempo__wants(s, ev->type))
+        return;
     size_t n = s->n_subs; /* subscribers added during delivery wait for the next event */
     s->delivering++;
     for (size_t i = 0; i < n; i++) {
@@ -103,6 +109,7 @@ static tempo_status_t scheduler_subscribe_unlocked(tempo_scheduler_t *s, uint32_
     }
     uint64_t sid = ++s->next_sub_id;
     s->subs[s->n_subs++] = (tempo__sub_t){sid, mask, cb, userdata, false};
+    s->sub_mask |= mask;
     if (id)
         *id = sid;
     return TEMPO_OK;

@@ -86,6 +86,7 @@ struct tempo_scheduler {
     size_t n_subs, cap_subs;
     uint64_t next_sub_id;
     int delivering; /* depth of event delivery, to defer compaction */
+    uint32_t sub_mask; /* OR of the live subscriptions' masks */
 
     /* scheduling step */
     tempo__timer_t step_timer;
@@ -126,6 +127,12 @@ struct tempo_scheduler {
 };
 
 /* ---- events.c ---- */
+/* Whether anyone listens for `type`: the hot paths build no event (and read
+ * no clock) for nobody. */
+static inline bool tempo__wants(const tempo_scheduler_t *s, tempo_event_type_t type)
+{
+    return (s->sub_mask & (uint32_t)type) != 0;
+}
 void tempo__emit(tempo_scheduler_t *s, const tempo_event_t *ev);
 /* Fill the common fields of an event of `type` (timestamp = now). */
 void tempo__event_init(tempo_scheduler_t *s, tempo_event_t *ev, tempo_event_type_t type);

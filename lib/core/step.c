@@ -170,7 +170,9 @@ static void emit_step_events(tempo_scheduler_t *s, step_ctx_t *c)
             j += rel->job_count;
             continue;
         }
-        for (size_t k = 0; k < rel->job_count; k++, j++) {
+        if (!tempo__wants(s, TEMPO_EVENT_JOB_ADDED))
+            j += rel->job_count;
+        for (size_t k = 0; tempo__wants(s, TEMPO_EVENT_JOB_ADDED) && k < rel->job_count; k++, j++) {
             tempo_event_t ev;
             tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ADDED);
             ev.job_id = c->jobs[j].id;
@@ -179,9 +181,12 @@ static void emit_step_events(tempo_scheduler_t *s, step_ctx_t *c)
             ev.scheduled_fire_time = c->jobs[j].scheduled_fire_time;
             tempo__emit(s, &ev);
         }
+        tempo_event_type_t type =
+            rel->next_fire_time == TEMPO_TIME_NONE ? TEMPO_EVENT_SCHEDULE_REMOVED : TEMPO_EVENT_SCHEDULE_UPDATED;
+        if (!tempo__wants(s, type))
+            continue;
         tempo_event_t ev;
-        tempo__event_init(s, &ev, rel->next_fire_time == TEMPO_TIME_NONE ? TEMPO_EVENT_SCHEDULE_REMOVED
-                                                                          : TEMPO_EVENT_SCHEDULE_UPDATED);
+        tempo__event_init(s, &ev, type);
         ev.schedule_id = rel->id;
         ev.task_id = c->task_ids[i];
         ev.next_fire_time = rel->next_fire_time;

@@ -76,7 +76,7 @@ static void job_released(void *ud, tempo_status_t status, const tempo_error_t *e
     release_unlink(rel);
     if (status != TEMPO_OK) {
         tempo__emit_store_error(s, status, err, "release_job");
-    } else {
+    } else if (rel->result.job_id && tempo__wants(s, TEMPO_EVENT_JOB_RELEASED)) {
         const tempo_job_result_t *res = &rel->result;
         tempo_event_t ev;
         tempo__event_init(s, &ev, TEMPO_EVENT_JOB_RELEASED);
@@ -87,8 +87,9 @@ static void job_released(void *ud, tempo_status_t status, const tempo_error_t *e
         ev.outcome = res->outcome;
         ev.message = res->error;
         tempo__emit(s, &ev);
-        tempo__waiters_notify(s, res);
     }
+    if (status == TEMPO_OK && rel->result.job_id && s->waiters)
+        tempo__waiters_notify(s, &rel->result);
     release_free(rel);
     tempo__maybe_finish_stop(s);
 }
@@ -133,7 +134,10 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
     };
     tempo__release_t *rel = calloc(1, sizeof *rel);
     tempo_error_t err;
-    if (!rel || tempo__job_result_copy(&rel->result, &res, &err) != TEMPO_OK) {
+    /* The copy is only for the answer's event and waiters; with neither
+     * (the common case) the release carries nothing but its scheduler. */
+    bool keep = tempo__wants(s, TEMPO_EVENT_JOB_RELEASED) || s->waiters;
+    if (!rel || (keep && tempo__job_result_copy(&rel->result, &res, &err) != TEMPO_OK)) {
         free(rel);
         tempo_error_t e = {TEMPO_ENOMEM, "out of memory releasing a job; its lease will expire"};
         tempo__emit_store_error(s, TEMPO_ENOMEM, &e, "release_job");
@@ -216,13 +220,15 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
         tempo__job_finish(r, TEMPO_OUTCOME_MISSED_START_DEADLINE, NULL, "start deadline passed before it could start");
         return;
     }
-    tempo_event_t ev;
-    tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ACQUIRED);
-    ev.job_id = r->id;
+    if (tempo__wants(s, TEMPO_EVENT_JOB_ACQUIRED)) {
+        tempo_event_t ev;
+        tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ACQUIRED);
+        ev.job_id = r->id;
     ev.task_id = r->task_id;
     ev.schedule_id = r->schedule_id;
-    ev.scheduled_fire_time = r->scheduled_fire_time;
-    tempo__emit(s, &ev);
+        ev.scheduled_fire_time = r->scheduled_fire_time;
+        tempo__emit(s, &ev);
+    }
     if (r->cancelled || !task) /* a subscriber stopped the scheduler */
         return;
     r->started_at = tempo_loop_now(s->loop);
