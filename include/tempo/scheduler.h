@@ -63,9 +63,12 @@ TEMPO_API tempo_status_t tempo_scheduler_new(tempo_loop_t *loop, tempo_store_t *
                                              const tempo_scheduler_options_t *opts,
                                              tempo_scheduler_t **out, tempo_error_t *err);
 
-/* Free: stops at once if running (as tempo_scheduler_stop_now), cancels
- * everything pending, detaches the loop. NULL is fine. Not from inside one of
- * the scheduler's own callbacks. */
+/* Free: stops at once if running (as tempo_scheduler_stop_now, but nothing
+ * more is stored), answers every pending callback with TEMPO_ECANCELLED,
+ * detaches the loop. NULL is fine. Allowed from inside the scheduler's own
+ * callbacks (a job, an event, an operation's answer): nothing of the user's
+ * is called after it returns, and the memory goes once the callback
+ * returns. From another thread only in background mode (tempo/ev.h). */
 TEMPO_API void tempo_scheduler_free(tempo_scheduler_t *scheduler);
 
 TEMPO_API const char *tempo_scheduler_identity(const tempo_scheduler_t *scheduler);

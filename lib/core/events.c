@@ -71,7 +71,8 @@ void tempo__emit(tempo_scheduler_t *s, const tempo_event_t *ev)
         return;
     size_t n = s->n_subs; /* subscribers added during delivery wait for the next event */
     s->delivering++;
-    for (size_t i = 0; i < n; i++) {
+    /* `i < s->n_subs` too: a callback that frees the scheduler empties it. */
+    for (size_t i = 0; i < n && i < s->n_subs; i++) {
         tempo__sub_t sub = s->subs[i]; /* copy: the array may grow under us */
         if (!sub.removed && (sub.mask & ev->type))
             sub.cb(ev, sub.userdata);

@@ -39,6 +39,8 @@ static void job_added(void *ud, tempo_status_t status, const tempo_error_t *err)
         ev.task_id = op->task_id;
         ev.scheduled_fire_time = op->when;
         tempo__emit(s, &ev);
+        if (s->state == SCHED_FREED)
+            return; /* a subscriber freed the scheduler; the op went with it */
         tempo__work_kick(s);
     }
     tempo__op_finish(op, status, err);

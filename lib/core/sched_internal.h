@@ -30,7 +30,8 @@ typedef enum sched_state {
     SCHED_STOPPED = 0,
     SCHED_STARTING,
     SCHED_RUNNING,
-    SCHED_STOPPING
+    SCHED_STOPPING,
+    SCHED_FREED /* freed from inside a callback; memory lives until the round unwinds */
 } sched_state_t;
 
 typedef struct tempo__task {
@@ -170,6 +171,9 @@ void tempo__work_stop(tempo_scheduler_t *s);
 void tempo__work_cancel_all(tempo_scheduler_t *s, bool release);
 /* Free: drop the releases whose answers the destroyed store will not send. */
 void tempo__releases_free(tempo_scheduler_t *s);
+
+/* ---- dead_store.c: a store that does nothing and never calls back ---- */
+tempo_store_t *tempo__dead_store(void);
 
 /* ---- scheduler.c ---- */
 void tempo__maybe_finish_stop(tempo_scheduler_t *s);

@@ -244,13 +244,11 @@ static tempo_status_t scheduler_stop_now_unlocked(tempo_scheduler_t *s, tempo_do
     return begin_stop(s, 0, cb, userdata);
 }
 
-void tempo_scheduler_free(tempo_scheduler_t *s)
+/* Everything but the scheduler's own memory and its loop. After this no
+ * callback of the user's runs again: pending ones were answered (cancelled)
+ * here, and every source of new ones (store, pool, timers) is gone. */
+static void teardown(tempo_scheduler_t *s)
 {
-    if (!s)
-        return;
-    /* A runner's loop thread stops first: from here on this thread alone
-     * touches the scheduler, so nothing below needs the big lock. */
-    tempo__loop_halt(s->loop);
     tempo__step_stop(s);
     tempo__work_stop(s);
     tempo__house_stop(s);
@@ -262,20 +260,48 @@ void tempo_scheduler_free(tempo_scheduler_t *s)
     s->pool = NULL;
     /* Drops the store's pending callbacks, so no op is answered twice below. */
     tempo_store_free(s->store);
-    s->store = NULL;
+    s->store = tempo__dead_store();
     tempo__releases_free(s);
-    if (s->stop_cb) {
+    tempo_done_cb stop_cb = s->stop_cb;
+    s->stop_cb = NULL;
+    tempo__subs_free(s); /* no event reaches anyone any more */
+    if (stop_cb) {
         tempo_error_t err = {TEMPO_ECANCELLED, "scheduler freed while stopping"};
-        s->stop_cb(s->stop_ud, TEMPO_ECANCELLED, &err);
+        stop_cb(s->stop_ud, TEMPO_ECANCELLED, &err);
     }
     tempo__ops_cancel_all(s);
     tempo__waiters_cancel_all(s);
     tempo__tcalls_free(s);
     tempo__tasks_free(s);
-    tempo__subs_free(s);
-    tempo_loop_free(s->loop);
+}
+
+static void free_memory(void *arg)
+{
+    tempo_scheduler_t *s = arg;
     free(s->identity);
     free(s);
+}
+
+void tempo_scheduler_free(tempo_scheduler_t *s)
+{
+    if (!s || s->state == SCHED_FREED)
+        return;
+    /* A runner's loop thread stops first: from here on this thread alone
+     * touches the scheduler, so nothing below needs the big lock. */
+    tempo__loop_halt(s->loop);
+    bool inside = tempo__loop_dispatching(s->loop);
+    teardown(s);
+    if (inside) {
+        /* Freed from one of our own callbacks: frames below it still hold
+         * `s`. They find state FREED, a store that never answers, and empty
+         * lists; the memory goes when the loop's round has unwound. */
+        s->state = SCHED_FREED;
+        tempo__loop_at_free(s->loop, free_memory, s);
+        tempo_loop_free(s->loop);
+        return;
+    }
+    tempo_loop_free(s->loop);
+    free_memory(s);
 }
 
 /* The public entry: under the loop's big lock when a runner set one. */

@@ -53,6 +53,8 @@ static void added(void *ud, tempo_status_t status, const tempo_error_t *err, tem
         ev.task_id = op->task_id;
         ev.next_fire_time = op->when;
         tempo__emit(s, &ev);
+        if (s->state == SCHED_FREED)
+            return; /* a subscriber freed the scheduler; the op went with it */
         tempo__step_kick(s);
     }
     tempo__op_finish(op, status, err);
@@ -209,6 +211,8 @@ static void updated(void *ud, tempo_status_t status, const tempo_error_t *err)
         ev.task_id = op->task_id;
         ev.next_fire_time = op->when;
         tempo__emit(s, &ev);
+        if (s->state == SCHED_FREED)
+            return; /* a subscriber freed the scheduler; the op went with it */
         tempo__step_kick(s); /* a resumed or re-timed schedule may be due */
     }
     tempo__op_finish(op, status, err);
@@ -382,6 +386,8 @@ static void removed(void *ud, tempo_status_t status, const tempo_error_t *err)
         ev.schedule_id = op->id;
         ev.task_id = op->task_id;
         tempo__emit(op->s, &ev);
+        if (op->s->state == SCHED_FREED)
+            return; /* a subscriber freed the scheduler; the op went with it */
     }
     tempo__op_finish(op, status, err);
 }

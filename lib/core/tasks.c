@@ -122,12 +122,12 @@ static tempo_status_t scheduler_add_task_unlocked(tempo_scheduler_t *s, const te
     }
     mirror_records(s);
 
+    if (s->state == SCHED_RUNNING)
+        tempo__work_kick(s); /* jobs of this task may be waiting */
     tempo_event_t ev;
     tempo__event_init(s, &ev, TEMPO_EVENT_TASK_ADDED);
     ev.task_id = o.id;
-    tempo__emit(s, &ev);
-    if (s->state == SCHED_RUNNING)
-        tempo__work_kick(s); /* jobs of this task may be waiting */
+    tempo__emit(s, &ev); /* last: a subscriber may free the scheduler */
     return TEMPO_OK;
 }
 

@@ -315,8 +315,15 @@ static void jobs_acquired(void *ud, tempo_status_t status, const tempo_error_t *
         work_done(s);
         return;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && s->state == SCHED_RUNNING; i++)
         start_job(s, &jobs[i]);
+    if (s->state == SCHED_FREED)
+        return; /* a task freed the scheduler */
+    if (s->state != SCHED_RUNNING) {
+        /* A task stopped it: the jobs not started go back. */
+        work_done(s);
+        return;
+    }
     if (n >= asked && s->running_count < s->opts.max_concurrent_jobs) {
         s->work_again = true; /* there may be more */
         work_done(s);

@@ -127,11 +127,26 @@ static void stop_everything(tempo_loop_t *loop)
 /* Last: the adapter never calls us after detach() returns. */
 static void finish_free(tempo_loop_t *loop)
 {
+    void (*at_free)(void *) = loop->at_free;
+    void *at_free_arg = loop->at_free_arg;
     loop->ops->detach(loop->adapter);
     tempo__calls_destroy(loop);
     free(loop->heap);
     free(loop->ready);
     free(loop);
+    if (at_free)
+        at_free(at_free_arg);
+}
+
+void tempo__loop_at_free(tempo_loop_t *loop, void (*fn)(void *arg), void *arg)
+{
+    loop->at_free = fn;
+    loop->at_free_arg = arg;
+}
+
+bool tempo__loop_dispatching(const tempo_loop_t *loop)
+{
+    return loop->depth > 0;
 }
 
 void tempo_loop_free(tempo_loop_t *loop)

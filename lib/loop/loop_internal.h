@@ -121,6 +121,14 @@ void tempo__loop_post(tempo_loop_t *loop, tempo__call_t *call, tempo__loop_fn fn
  * that would otherwise only be dropped when the loop is freed. */
 bool tempo__loop_cancel(tempo_loop_t *loop, tempo__call_t *call);
 
+/* True while an adapter entry is on the stack (a callback is running). */
+bool tempo__loop_dispatching(const tempo_loop_t *loop);
+/* Run fn(arg) once, right after the loop's final free (which tempo_loop_free
+ * defers to the end of the round when called from a callback). Lets an
+ * owner freed from inside a callback release its own memory only once no
+ * frame below the callback can still touch it. */
+void tempo__loop_at_free(tempo_loop_t *loop, void (*fn)(void *arg), void *arg);
+
 /* The optional big lock (tempo_loop_set_lock); no-ops when none is set.
  * Recursive by contract: a scheduler call made from a callback re-enters. */
 void tempo__loop_lock(tempo_loop_t *loop);

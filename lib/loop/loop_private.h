@@ -54,6 +54,10 @@ struct tempo_loop {
     /* Optional big lock (tempo_loop_set_lock): taken by every public
      * scheduler call, so that a runner that holds it on its loop thread
      * (except while the loop sleeps) makes the API safe from any thread. */
+    /* Called once by the final free, after detach (tempo__loop_at_free). */
+    void (*at_free)(void *arg);
+    void *at_free_arg;
+
     void (*lock)(void *arg);
     void (*unlock)(void *arg);
     void *lock_arg;
