@@ -34,7 +34,8 @@ if(TEMPO_BUILD_EXAMPLES)
   tempo_add_test(NAME test_example_gtk
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_example_gtk.c ${CMAKE_CURRENT_LIST_DIR}/example_run.c
     LABELS example TIMEOUT 180
-    ARGS "$<$<TARGET_EXISTS:example_gtk_clock>:$<TARGET_FILE:example_gtk_clock>>")
+    ARGS "$<$<TARGET_EXISTS:example_gtk_clock>:$<TARGET_FILE:example_gtk_clock>>"
+    ENV "TSAN_OPTIONS=halt_on_error=1:suppressions=${CMAKE_CURRENT_LIST_DIR}/tsan-gtk.supp")
   tempo_add_test(NAME test_example_qt_tick
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_example_qt_tick.c ${CMAKE_CURRENT_LIST_DIR}/example_run.c
     LABELS example TIMEOUT 180
