@@ -26,3 +26,14 @@ tempo_add_test(NAME test_store_memory_faults
   LABELS unit)
 target_link_options(test_store_memory_faults PRIVATE
   -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+
+# The scheduler on real loops (sched_loops.c): the same behaviour cases on
+# real time, run unchanged on libev, libuv and GLib by one small runner each.
+foreach(tempo_loop ev uv glib)
+  if(TARGET tempo_${tempo_loop}_static)
+    tempo_add_test(NAME test_sched_loops_${tempo_loop}
+      SOURCES ${TEMPO_CONFORMANCE_DIR}/sched_${tempo_loop}.c ${TEMPO_CONFORMANCE_DIR}/sched_loops.c
+      LINK tempo_${tempo_loop}_static Threads::Threads
+      LABELS conformance TIMEOUT 240)
+  endif()
+endforeach()
