@@ -284,11 +284,14 @@ static void free_memory(void *arg)
 
 void tempo_scheduler_free(tempo_scheduler_t *s)
 {
-    if (!s || s->state == SCHED_FREED)
+    if (!s)
         return;
     /* A runner's loop thread stops first: from here on this thread alone
-     * touches the scheduler, so nothing below needs the big lock. */
+     * touches the scheduler, so nothing below needs the big lock (and the
+     * state may only be read after it). */
     tempo__loop_halt(s->loop);
+    if (s->state == SCHED_FREED)
+        return; /* freed already, from inside a callback of this round */
     bool inside = tempo__loop_dispatching(s->loop);
     teardown(s);
     if (inside) {

@@ -61,10 +61,12 @@ tempo_status_t tempo_scheduler_call_threadsafe(tempo_scheduler_t *s, tempo_call_
     if (s->tcalls)
         s->tcalls->prev = c;
     s->tcalls = c;
-    /* Posted under the list mutex: free() closes the list under the same
-     * mutex, so a post it did not see cannot begin after it looked. */
-    tempo__loop_post(s->loop, &c->call, run_tcall, c);
     pthread_mutex_unlock(&s->tcalls_mu);
+    /* Posted outside the list mutex, so posters and the loop thread hold it
+     * only for a link or an unlink. Safe because this call may not race
+     * tempo_scheduler_free (scheduler.h): free cannot look at the list
+     * between the link above and the post below. */
+    tempo__loop_post(s->loop, &c->call, run_tcall, c);
     return TEMPO_OK;
 }
 
