@@ -290,6 +290,12 @@ void tempo__mem_schedule_collect(mem_store_t *st, mem_schedule_t *s);
 tempo_status_t tempo__mem_schedule_snapshot(const mem_schedule_t *s, const tempo_lease_t *lease,
                                             tempo_schedule_record_t *out, tempo_error_t *err);
 void tempo__mem_schedules_free(mem_store_t *st);
+/* The records of `map` asked for by `ids` (all when count is 0), ordered by
+ * id, each once, into `out` (room for count, or map->count). Returns how many,
+ * or SIZE_MAX when out of memory. Shared by get_schedules and get_jobs. */
+size_t tempo__mem_collect(const tempo__hmap_t *map, const char *const *ids, size_t count,
+                          const char *(*id_of)(const void *rec), void **out);
+
 tempo_status_t tempo__mem_check_ids(const char *const *ids, size_t count, const char *what,
                                     tempo_error_t *err);
 tempo_status_t tempo__mem_check_lease_args(const char *owner, tempo_time_t now, tempo_duration_t lease,

@@ -241,32 +241,9 @@ void tempo__mem_add_job(void *self, const tempo_job_record_t *job, tempo_store_s
 
 /* ---- get ---- */
 
-static int by_id(const void *a, const void *b)
+static const char *job_id(const void *rec)
 {
-    return strcmp((*(const mem_job_t *const *)a)->id, (*(const mem_job_t *const *)b)->id);
-}
-
-/* The jobs asked for (all when count is 0), ordered by id, each once. */
-static size_t collect_asked(mem_store_t *st, const char *const *ids, size_t count, mem_job_t **out)
-{
-    size_t n = 0, pos = 0;
-    if (count == 0) {
-        mem_job_t *j;
-        while ((j = tempo__hmap_next(&st->jobs, &pos)) != NULL)
-            out[n++] = j;
-    } else {
-        for (size_t i = 0; i < count; i++) {
-            mem_job_t *j = tempo__hmap_get(&st->jobs, ids[i]);
-            if (j)
-                out[n++] = j;
-        }
-    }
-    qsort(out, n, sizeof *out, by_id);
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++)
-        if (kept == 0 || out[kept - 1] != out[i])
-            out[kept++] = out[i];
-    return kept;
+    return ((const mem_job_t *)rec)->id;
 }
 
 static tempo_status_t get_jobs(mem_store_t *st, const char *const *ids, size_t count, mem_op_t *op)
@@ -277,10 +254,14 @@ static tempo_status_t get_jobs(mem_store_t *st, const char *const *ids, size_t c
     size_t cap = count ? count : st->jobs.count;
     if (cap == 0)
         return TEMPO_OK;
-    mem_job_t **found = malloc(cap * sizeof *found);
+    void **found = malloc(cap * sizeof *found); /* of mem_job_t */
     if (!found)
         return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
-    size_t n = collect_asked(st, ids, count, found);
+    size_t n = tempo__mem_collect(&st->jobs, ids, count, job_id, found);
+    if (n == SIZE_MAX) {
+        free(found);
+        return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
+    }
     tempo_job_record_t *recs = n ? calloc(n, sizeof *recs) : NULL;
     if (n && !recs)
         rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory copying %zu jobs", n);

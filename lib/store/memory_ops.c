@@ -325,3 +325,41 @@ void tempo__mem_destroy(void *self)
     if (!st->in_callback)
         store_release(st);
 }
+
+/* ---- get by ids ---- */
+
+typedef struct found {
+    const char *id;
+    void *rec;
+} found_t;
+
+static int by_found_id(const void *a, const void *b)
+{
+    return strcmp(((const found_t *)a)->id, ((const found_t *)b)->id);
+}
+
+size_t tempo__mem_collect(const tempo__hmap_t *map, const char *const *ids, size_t count,
+                          const char *(*id_of)(const void *rec), void **out)
+{
+    size_t cap = count ? count : map->count;
+    found_t *found = cap ? malloc(cap * sizeof *found) : NULL;
+    if (cap && !found)
+        return SIZE_MAX;
+    size_t n = 0, pos = 0;
+    void *rec;
+    if (count == 0) {
+        while ((rec = tempo__hmap_next(map, &pos)) != NULL)
+            found[n++] = (found_t){id_of(rec), rec};
+    } else {
+        for (size_t i = 0; i < count; i++)
+            if ((rec = tempo__hmap_get(map, ids[i])) != NULL)
+                found[n++] = (found_t){id_of(rec), rec};
+    }
+    qsort(found, n, sizeof *found, by_found_id);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kept == 0 || out[kept - 1] != found[i].rec)
+            out[kept++] = found[i].rec;
+    free(found);
+    return kept;
+}

@@ -240,32 +240,9 @@ void tempo__mem_add_schedule(void *self, const tempo_schedule_record_t *schedule
 
 /* ---- get ---- */
 
-static int by_id(const void *a, const void *b)
+static const char *schedule_id(const void *rec)
 {
-    return strcmp((*(const mem_schedule_t *const *)a)->id, (*(const mem_schedule_t *const *)b)->id);
-}
-
-/* The schedules asked for (all when count is 0), ordered by id, each once. */
-static size_t collect_asked(mem_store_t *st, const char *const *ids, size_t count, mem_schedule_t **out)
-{
-    size_t n = 0, pos = 0;
-    if (count == 0) {
-        mem_schedule_t *s;
-        while ((s = tempo__hmap_next(&st->schedules, &pos)) != NULL)
-            out[n++] = s;
-    } else {
-        for (size_t i = 0; i < count; i++) {
-            mem_schedule_t *s = tempo__hmap_get(&st->schedules, ids[i]);
-            if (s)
-                out[n++] = s;
-        }
-    }
-    qsort(out, n, sizeof *out, by_id);
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++)
-        if (kept == 0 || out[kept - 1] != out[i])
-            out[kept++] = out[i];
-    return kept;
+    return ((const mem_schedule_t *)rec)->id;
 }
 
 static tempo_status_t get_schedules(mem_store_t *st, const char *const *ids, size_t count, mem_op_t *op)
@@ -276,10 +253,14 @@ static tempo_status_t get_schedules(mem_store_t *st, const char *const *ids, siz
     size_t cap = count ? count : st->schedules.count;
     if (cap == 0)
         return TEMPO_OK;
-    mem_schedule_t **found = malloc(cap * sizeof *found);
+    void **found = malloc(cap * sizeof *found); /* of mem_schedule_t */
     if (!found)
         return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
-    size_t n = collect_asked(st, ids, count, found);
+    size_t n = tempo__mem_collect(&st->schedules, ids, count, schedule_id, found);
+    if (n == SIZE_MAX) {
+        free(found);
+        return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
+    }
     tempo_schedule_record_t *recs = n ? calloc(n, sizeof *recs) : NULL;
     if (n && !recs)
         rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory copying %zu schedules", n);
