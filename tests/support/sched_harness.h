@@ -151,6 +151,16 @@ static inline tempo_trigger_t *h_interval(tempo_time_t start, tempo_duration_t p
     return t;
 }
 
+/* Options for schedule `id` of task `task` on `trigger`, defaults otherwise. */
+static inline tempo_schedule_options_t h_sched_opts(const char *id, const char *task, tempo_trigger_t *trigger)
+{
+    tempo_schedule_options_t o = TEMPO_SCHEDULE_OPTIONS_INIT;
+    o.id = id;
+    o.task_id = task;
+    o.trigger = trigger;
+    return o;
+}
+
 /* Add a schedule and run the loop until the store answered. */
 static inline tempo_status_t h_add_schedule(harness_t *h, const tempo_schedule_options_t *o)
 {

@@ -10,15 +10,6 @@
 #include "test_support.h"
 #include "sched_harness.h"
 
-static tempo_schedule_options_t sched_opts(const char *id, const char *task, tempo_trigger_t *trigger)
-{
-    tempo_schedule_options_t o = TEMPO_SCHEDULE_OPTIONS_INIT;
-    o.id = id;
-    o.task_id = task;
-    o.trigger = trigger;
-    return o;
-}
-
 static void count_schedules(void *ud, tempo_status_t st, const tempo_error_t *err,
                             const tempo_schedule_record_t *recs, size_t n)
 {
@@ -46,17 +37,17 @@ static void test_bad_input_changes_nothing(void **state)
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_SECONDS(10), TEMPO_SECONDS(10));
     tempo_error_t err = {0};
 
-    tempo_schedule_options_t o = sched_opts("a", "nope", t);
+    tempo_schedule_options_t o = h_sched_opts("a", "nope", t);
     assert_int_equal(tempo_scheduler_add_schedule(h.s, &o, h_answer_id, &h, &err), TEMPO_ENOTFOUND);
     assert_non_null(strstr(err.message, "unknown task 'nope'"));
-    o = sched_opts("a", "t", NULL);
+    o = h_sched_opts("a", "t", NULL);
     assert_int_equal(tempo_scheduler_add_schedule(h.s, &o, h_answer_id, &h, &err), TEMPO_EINVAL);
     assert_non_null(strstr(err.message, "trigger is required"));
-    o = sched_opts("a", "t", t);
+    o = h_sched_opts("a", "t", t);
     o.max_jitter = -1;
     assert_int_equal(tempo_scheduler_add_schedule(h.s, &o, h_answer_id, &h, &err), TEMPO_EINVAL);
     assert_non_null(strstr(err.message, "max_jitter"));
-    o = sched_opts("a", "t", t);
+    o = h_sched_opts("a", "t", t);
     o.misfire_grace_time = -5;
     assert_int_equal(tempo_scheduler_add_schedule(h.s, &o, h_answer_id, &h, &err), TEMPO_EINVAL);
     tempo_task_options_t to = TEMPO_TASK_OPTIONS_INIT;
@@ -74,7 +65,7 @@ static void test_bad_input_changes_nothing(void **state)
     assert_int_equal(n_schedules(&h), 0);
 
     /* Duplicate id under policy ERROR: the store refuses, through the callback. */
-    o = sched_opts("a", "t", t);
+    o = h_sched_opts("a", "t", t);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     o.conflict = TEMPO_CONFLICT_ERROR;
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_EEXIST);
@@ -274,7 +265,7 @@ static void test_events_in_order(void **state)
     h_add_task(&h, "t", 1, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = NULL;
     assert_int_equal(tempo_trigger_date_new(h_t0() + TEMPO_SECONDS(5), &t, NULL), TEMPO_OK);
-    tempo_schedule_options_t o = sched_opts("d", "t", t);
+    tempo_schedule_options_t o = h_sched_opts("d", "t", t);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
     tempo_vloop_advance(h.vloop, TEMPO_SECONDS(10));
@@ -306,7 +297,7 @@ static void test_pause_and_resume(void **state)
     h_init(&h);
     h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
-    tempo_schedule_options_t o = sched_opts("p", "t", t);
+    tempo_schedule_options_t o = h_sched_opts("p", "t", t);
     o.coalesce = TEMPO_COALESCE_LATEST;
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
@@ -343,7 +334,7 @@ static void changing_task(tempo_job_t *job, void *ud)
     reentrant_t *r = ud;
     r->runs++;
     if (r->runs == 1) {
-        tempo_schedule_options_t o = sched_opts("added-in-job", "plain", r->trigger);
+        tempo_schedule_options_t o = h_sched_opts("added-in-job", "plain", r->trigger);
         assert_int_equal(tempo_scheduler_add_schedule(r->h.s, &o, NULL, NULL, NULL), TEMPO_OK);
         assert_int_equal(tempo_scheduler_remove_schedule(r->h.s, "victim", NULL, NULL, NULL), TEMPO_OK);
     }
@@ -378,9 +369,9 @@ static void test_changes_from_inside_callbacks(void **state)
     assert_int_equal(tempo_scheduler_subscribe(r->h.s, TEMPO_EVENT_SCHEDULE_ADDED, on_schedule_added, r, &sub, NULL),
                      TEMPO_OK);
     r->trigger = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
-    tempo_schedule_options_t o = sched_opts("changer", "changer", r->trigger);
+    tempo_schedule_options_t o = h_sched_opts("changer", "changer", r->trigger);
     assert_int_equal(h_add_schedule(&r->h, &o), TEMPO_OK);
-    o = sched_opts("victim", "plain", r->trigger);
+    o = h_sched_opts("victim", "plain", r->trigger);
     assert_int_equal(h_add_schedule(&r->h, &o), TEMPO_OK);
     h_start(&r->h);
     tempo_vloop_advance(r->h.vloop, TEMPO_MINUTES(5) + TEMPO_SECONDS(1));

@@ -10,15 +10,6 @@
 #include "test_support.h"
 #include "sched_harness.h"
 
-static tempo_schedule_options_t sched_opts(const char *id, const char *task, tempo_trigger_t *trigger)
-{
-    tempo_schedule_options_t o = TEMPO_SCHEDULE_OPTIONS_INIT;
-    o.id = id;
-    o.task_id = task;
-    o.trigger = trigger;
-    return o;
-}
-
 static void test_interval_fires_at_exact_times(void **state)
 {
     (void)state;
@@ -26,7 +17,7 @@ static void test_interval_fires_at_exact_times(void **state)
     h_init(&h);
     h_add_task(&h, "tick", 1, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_SECONDS(10), TEMPO_SECONDS(10));
-    tempo_schedule_options_t o = sched_opts("every10", "tick", t);
+    tempo_schedule_options_t o = h_sched_opts("every10", "tick", t);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     assert_string_equal(h.last_id, "every10");
     h_start(&h);
@@ -55,7 +46,7 @@ static void test_year_of_cron_across_dst(void **state)
     co.zone = "America/New_York";
     tempo_trigger_t *t = NULL;
     assert_int_equal(tempo_trigger_cron_new("30 2 * * *", &co, &t, NULL), TEMPO_OK);
-    tempo_schedule_options_t o = sched_opts("nightly", "nightly", t);
+    tempo_schedule_options_t o = h_sched_opts("nightly", "nightly", t);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
     tempo_time_t end = h_t0() + TEMPO_DAYS(365);
@@ -96,7 +87,7 @@ static void run_downtime(tempo_coalesce_t coalesce, int *runs, tempo_time_t *fir
     h_init(&h);
     h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
-    tempo_schedule_options_t o = sched_opts("s", "t", t);
+    tempo_schedule_options_t o = h_sched_opts("s", "t", t);
     o.coalesce = coalesce;
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
@@ -147,7 +138,7 @@ static void test_misfire_grace_drops_late_jobs(void **state)
     h_init(&h);
     h_add_task(&h, "t", 0, TEMPO_SECONDS(30)); /* task default grace 30 s */
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
-    tempo_schedule_options_t o = sched_opts("s", "t", t);
+    tempo_schedule_options_t o = h_sched_opts("s", "t", t);
     o.coalesce = TEMPO_COALESCE_ALL;
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
@@ -172,7 +163,7 @@ static void test_max_running_jobs_holds_back(void **state)
     h.hold = true;
     h_add_task(&h, "slow", 1, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_SECONDS(1), TEMPO_SECONDS(1));
-    tempo_schedule_options_t o = sched_opts("s", "slow", t);
+    tempo_schedule_options_t o = h_sched_opts("s", "slow", t);
     o.coalesce = TEMPO_COALESCE_ALL;
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
@@ -206,7 +197,7 @@ static void test_max_concurrent_jobs(void **state)
     char id[8];
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof id, "s%d", i);
-        tempo_schedule_options_t o = sched_opts(id, "t", t);
+        tempo_schedule_options_t o = h_sched_opts(id, "t", t);
         assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     }
     h_start(&h);
@@ -231,7 +222,7 @@ static void test_jitter_bounds_and_determinism(void **state)
         h_init_opts(&h, h_t0(), &so);
         h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
         tempo_trigger_t *t = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
-        tempo_schedule_options_t o = sched_opts("jittery", "t", t);
+        tempo_schedule_options_t o = h_sched_opts("jittery", "t", t);
         o.max_jitter = TEMPO_MINUTES(5); /* more than the period: capped below the next fire */
         o.jitter_deterministic = true;
         assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
@@ -264,7 +255,7 @@ static void test_jitter_does_not_eat_grace(void **state)
     h_init(&h);
     h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = h_interval(h_t0() + TEMPO_MINUTES(1), TEMPO_MINUTES(1));
-    tempo_schedule_options_t o = sched_opts("s", "t", t);
+    tempo_schedule_options_t o = h_sched_opts("s", "t", t);
     o.max_jitter = TEMPO_SECONDS(30);
     o.misfire_grace_time = TEMPO_SECONDS(10);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
@@ -284,7 +275,7 @@ static void test_exhausted_trigger_removes_schedule(void **state)
     h_add_task(&h, "once", 1, TEMPO_DURATION_NONE);
     tempo_trigger_t *t = NULL;
     assert_int_equal(tempo_trigger_date_new(h_t0() + TEMPO_MINUTES(1), &t, NULL), TEMPO_OK);
-    tempo_schedule_options_t o = sched_opts("once", "once", t);
+    tempo_schedule_options_t o = h_sched_opts("once", "once", t);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     h_start(&h);
     tempo_vloop_advance(h.vloop, TEMPO_MINUTES(2));
