@@ -4,15 +4,18 @@
 # only consulted when something is missing. Run as root (or with sudo available).
 # The GUI examples' tests (tests/examples) need GTK 3 and Qt 5 Core to build
 # their programs and Xvfb to show the GTK window; they do without recommends
-# (a font comes with fontconfig's dependencies).
+# (a font comes with fontconfig's dependencies). The MongoDB store's tests need
+# FerretDB, built from the Go module proxy by install-ferretdb.sh (needs Go).
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
 
 packages="
   build-essential cmake ninja-build pkg-config git
   clang-14 libclang-rt-14-dev
   libbson-dev libcmocka-dev libev-dev libuv1-dev libglib2.0-dev
+  libsqlite3-dev sqlite3 libmongoc-dev
   tzdata
-  python3 python3-croniter python3-apscheduler
+  python3 python3-croniter python3-apscheduler python3-sqlalchemy python3-pymongo
   valgrind
   libgtk-3-dev xvfb xauth qtbase5-dev
 "
@@ -24,8 +27,13 @@ for p in $packages; do
   fi
 done
 
+ferretdb() {
+  sh "$here/install-ferretdb.sh"
+}
+
 if [ -z "$missing" ]; then
   echo "setup: all packages present"
+  ferretdb
   exit 0
 fi
 
@@ -41,4 +49,5 @@ fi
 echo "setup: installing$missing"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+ferretdb
 echo "setup: done"

@@ -27,7 +27,8 @@ typedef enum tempo_event_type {
     TEMPO_EVENT_JOB_ACQUIRED = 1u << 8,      /* a worker took it; it starts now */
     TEMPO_EVENT_JOB_RELEASED = 1u << 9,      /* it finished: see outcome */
     TEMPO_EVENT_STORE_ERROR = 1u << 10,      /* a store call failed; it will be retried */
-    TEMPO_EVENT_ALL = (1u << 11) - 1
+    TEMPO_EVENT_RECORD_QUARANTINED = 1u << 11, /* a stored record could not be decoded: set aside */
+    TEMPO_EVENT_ALL = (1u << 12) - 1
 } tempo_event_type_t;
 
 typedef struct tempo_event {
@@ -40,7 +41,8 @@ typedef struct tempo_event {
     tempo_time_t next_fire_time;       /* SCHEDULE_ADDED/UPDATED: else NONE */
     tempo_outcome_t outcome;           /* JOB_RELEASED */
     tempo_status_t status;             /* STORE_ERROR, SCHEDULER_STOPPED */
-    const char *message;               /* STORE_ERROR, JOB_RELEASED with an error; else NULL */
+    const char *message;               /* STORE_ERROR, RECORD_QUARANTINED (why), JOB_RELEASED with
+                                          an error; else NULL */
 } tempo_event_t;
 
 typedef void (*tempo_event_cb)(const tempo_event_t *event, void *userdata);

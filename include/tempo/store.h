@@ -120,6 +120,12 @@ typedef struct tempo_job_result {
 
 /* --------------------------------------------------------------- callbacks */
 
+/* A stored record that could not be decoded (written by a newer version,
+ * damaged): the store set it aside — quarantined, never deleted — and skips
+ * it from then on. `kind` is "task", "schedule" or "job". Loop thread. */
+typedef void (*tempo_store_quarantine_cb)(void *userdata, const char *kind, const char *id,
+                                          const char *reason);
+
 typedef void (*tempo_store_status_cb)(void *userdata, tempo_status_t status,
                                       const tempo_error_t *err);
 
@@ -244,6 +250,12 @@ typedef struct tempo_store_ops {
     /* Delete results expired at `now` and finished schedules that no job
      * refers to any more. */
     void (*cleanup)(void *self, tempo_time_t now, tempo_store_status_cb cb, void *ud);
+
+    /* Optional (NULL: the store never decodes anything, as the memory
+     * store). Where to report quarantined records; set once after start,
+     * before any other operation. Reports run on the loop thread, each before
+     * the callback of the operation that met the record. */
+    void (*set_quarantine_cb)(void *self, tempo_store_quarantine_cb cb, void *userdata);
 } tempo_store_ops_t;
 
 /* A store: its ops and its private state. */

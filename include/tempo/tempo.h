@@ -8,6 +8,8 @@
 #include <tempo/trigger.h>
 #include <tempo/loop.h>
 #include <tempo/store.h>
+#include <tempo/sqlite.h>
+#include <tempo/mongo.h>
 #include <tempo/event.h>
 #include <tempo/task.h>
 #include <tempo/schedule.h>

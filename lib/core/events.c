@@ -25,6 +25,7 @@ const char *tempo_event_type_name(tempo_event_type_t type)
     case TEMPO_EVENT_JOB_ACQUIRED: return "job_acquired";
     case TEMPO_EVENT_JOB_RELEASED: return "job_released";
     case TEMPO_EVENT_STORE_ERROR: return "store_error";
+    case TEMPO_EVENT_RECORD_QUARANTINED: return "record_quarantined";
     case TEMPO_EVENT_ALL: break;
     }
     return "unknown";
@@ -90,6 +91,22 @@ void tempo__emit_store_error(tempo_scheduler_t *s, tempo_status_t status, const 
     snprintf(msg, sizeof msg, "%s: %s", what, err && err->message[0] ? err->message : tempo_strerror(status));
     ev.status = status;
     ev.message = msg;
+    tempo__emit(s, &ev);
+}
+
+void tempo__on_quarantine(void *userdata, const char *kind, const char *id, const char *reason)
+{
+    tempo_scheduler_t *s = userdata;
+    tempo_event_t ev;
+    tempo__event_init(s, &ev, TEMPO_EVENT_RECORD_QUARANTINED);
+    if (strcmp(kind, "task") == 0)
+        ev.task_id = id;
+    else if (strcmp(kind, "schedule") == 0)
+        ev.schedule_id = id;
+    else
+        ev.job_id = id;
+    ev.status = TEMPO_EFORMAT;
+    ev.message = reason;
     tempo__emit(s, &ev);
 }
 

@@ -137,6 +137,9 @@ static inline bool tempo__wants(const tempo_scheduler_t *s, tempo_event_type_t t
 void tempo__emit(tempo_scheduler_t *s, const tempo_event_t *ev);
 /* Fill the common fields of an event of `type` (timestamp = now). */
 void tempo__event_init(tempo_scheduler_t *s, tempo_event_t *ev, tempo_event_type_t type);
+/* The store's quarantine report (tempo_store_quarantine_cb; userdata: the
+ * scheduler): a RECORD_QUARANTINED event. */
+void tempo__on_quarantine(void *userdata, const char *kind, const char *id, const char *reason);
 void tempo__emit_store_error(tempo_scheduler_t *s, tempo_status_t status, const tempo_error_t *err,
                              const char *what);
 void tempo__subs_free(tempo_scheduler_t *s);

@@ -11,6 +11,7 @@
  * never waits: it cancels, answers pending callbacks with ECANCELLED, joins
  * the thread pool and destroys the store. */
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -113,6 +114,8 @@ tempo_status_t tempo_scheduler_new(tempo_loop_t *loop, tempo_store_t *store,
     }
     s->loop = loop;
     s->store = store;
+    if (store->ops->size > offsetof(tempo_store_ops_t, set_quarantine_cb) && store->ops->set_quarantine_cb)
+        store->ops->set_quarantine_cb(store->self, tempo__on_quarantine, s);
     tempo__timer_init(&s->stop_timer, NULL, s);
     tempo__step_init(s);
     tempo__work_init(s);

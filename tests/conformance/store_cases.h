@@ -16,6 +16,7 @@
 #ifndef TEMPO_TEST_STORE_CASES_H
 #define TEMPO_TEST_STORE_CASES_H
 
+#include <stdbool.h>
 #include <tempo/store.h>
 
 typedef struct tempo_store_factory {
@@ -25,6 +26,15 @@ typedef struct tempo_store_factory {
     /* Optional: after each case's store was freed (drop a database...). */
     void (*cleanup)(void *ctx);
     void *ctx;
+    /* Optional, for the decode-failure cases (skipped, with the reason
+     * printed, when NULL — the memory store decodes nothing): make the stored
+     * record `id` of `kind` ("schedule", "job") undecodable by writing to the
+     * backend directly, as a newer version or a damaged file would; true
+     * when done. */
+    bool (*corrupt)(void *ctx, tempo_store_t *store, const char *kind, const char *id);
+    /* With corrupt: true when the record `id` of `kind` is still kept in the
+     * backend, set aside (quarantined), not deleted. */
+    bool (*quarantined)(void *ctx, tempo_store_t *store, const char *kind, const char *id);
 } tempo_store_factory_t;
 
 /* Run every case; returns the number of failed cases (0 = conformant). */

@@ -81,7 +81,7 @@ void sl_deferred_once(void **state)
     h->store->ops->add_schedule(h->store->self, &rec, TEMPO_CONFLICT_ERROR, sh_add_cb, &again);
     sh_in_call = false;
     assert_int_equal(added.calls + listed.calls + next.calls + acquired.calls + again.calls, 0);
-    tempo_vloop_run(h->vloop);
+    sh_wait_calls(h, (int *const[]){&added.calls, &listed.calls, &next.calls, &acquired.calls, &again.calls}, 5);
     assert_int_equal(added.calls, 1);
     assert_int_equal(added.status, TEMPO_OK);
     assert_int_equal(listed.calls, 1);
@@ -124,7 +124,7 @@ void sl_call_from_callback(void **state)
     sh_in_call = true;
     h->store->ops->add_schedule(h->store->self, &rec, TEMPO_CONFLICT_ERROR, chain_outer, &c);
     sh_in_call = false;
-    tempo_vloop_run(h->vloop);
+    sh_wait_calls(h, (int *const[]){&c.outer.calls, &c.inner.calls}, 2);
     assert_int_equal(c.outer.calls, 1);
     assert_int_equal(c.inner.calls, 1);
     assert_true(c.inner.seq > c.outer.seq);
@@ -164,7 +164,7 @@ void sl_stop_in_flight(void **state)
     h->store->ops->stop(h->store->self, sh_status_cb, &stopped);
     sh_in_call = false;
     assert_int_equal(added.calls + acquired.calls + s.first.calls + listed.calls + stopped.calls, 0);
-    tempo_vloop_run(h->vloop);
+    sh_wait_calls(h, (int *const[]){&stopped.calls}, 1);
     h->stopped = true;
     assert_int_equal(added.calls, 1);
     assert_int_equal(acquired.calls, 1);

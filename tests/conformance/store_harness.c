@@ -34,6 +34,27 @@ int sh_setup(void **state)
     return 0;
 }
 
+/* Stores that work on threads (SQLite, MongoDB) answer through wake-ups
+ * from their threads: run the loop, and while some callback is still to
+ * come, wait (in real time, bounded) for the next wake-up. A store that
+ * never answers fails the case instead of hanging it. */
+void sh_wait_calls(store_h_t *h, int *const *calls, size_t n)
+{
+    tempo_vloop_run(h->vloop);
+    for (int waited_ms = 0;;) {
+        size_t done = 0;
+        for (size_t i = 0; i < n; i++)
+            done += *calls[i] > 0;
+        if (done == n)
+            return;
+        if (waited_ms >= SH_WAIT_MS)
+            fail_msg("store '%s': %zu of %zu callbacks did not come within %d ms", sh_factory->name,
+                     n - done, n, SH_WAIT_MS);
+        tempo_vloop_wait(h->vloop, 50);
+        waited_ms += 50;
+    }
+}
+
 /* Stop (its callback once, later), free, and check nothing is left on the
  * loop: no timer, watch or queued call of the store survives it. */
 int sh_teardown(void **state)
@@ -45,7 +66,7 @@ int sh_teardown(void **state)
         h->store->ops->stop(h->store->self, sh_status_cb, &r);
         sh_in_call = false;
         assert_int_equal(r.calls, 0);
-        tempo_vloop_run(h->vloop);
+        sh_wait_calls(h, (int *const[]){&r.calls}, 1);
         assert_int_equal(r.calls, 1);
         assert_int_equal(r.status, TEMPO_OK);
     }
@@ -165,7 +186,7 @@ static void result_cb(void *ud, tempo_status_t status, const tempo_error_t *err,
         expr;                              \
         sh_in_call = false;                \
         assert_int_equal((r)->calls, 0);   \
-        tempo_vloop_run((h)->vloop);       \
+        sh_wait_calls((h), (int *const[]){&(r)->calls}, 1); \
         assert_int_equal((r)->calls, 1);   \
     } while (0)
 

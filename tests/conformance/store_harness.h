@@ -34,6 +34,11 @@ extern const tempo_store_factory_t *sh_factory;
 int sh_setup(void **state);
 int sh_teardown(void **state);
 
+/* Run the loop until each counter is > 0 (a callback came), waiting up to
+ * SH_WAIT_MS of real time in all for wake-ups from a store's threads. */
+#define SH_WAIT_MS 20000
+void sh_wait_calls(store_h_t *h, int *const *calls, size_t n);
+
 /* Set around every store call; callbacks fail the case when they see it. */
 extern bool sh_in_call;
 /* Incremented by every callback; a callback's `seq` is its value then. */

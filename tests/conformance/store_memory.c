@@ -13,6 +13,8 @@ static tempo_store_t *make(void *ctx)
 
 int main(void)
 {
-    tempo_store_factory_t factory = {"store conformance: memory", make, NULL, NULL};
+    tempo_store_factory_t factory = {
+        .name = "store conformance: memory", .make = make, /* decodes nothing: no corrupt hook */
+    };
     return tempo_store_conformance_run(&factory);
 }

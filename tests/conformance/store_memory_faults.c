@@ -458,7 +458,7 @@ static tempo_store_t *make(void *ctx)
 
 int main(void)
 {
-    static const tempo_store_factory_t factory = {"memory", make, NULL, NULL};
+    static const tempo_store_factory_t factory = {.name = "memory", .make = make};
     sh_factory = &factory;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_out_of_memory, sh_setup, sh_teardown),
