@@ -38,6 +38,8 @@ int tempo_store_conformance_run(const tempo_store_factory_t *factory)
         CASE(sl_call_from_callback),
         CASE(sl_stop_in_flight),
         CASE(sl_destroy_drops),
+        CASE(sd_schedule_quarantined),
+        CASE(sd_job_quarantined),
     };
     sh_factory = factory;
     return cmocka_run_group_tests_name(factory->name, cases, NULL, NULL);

@@ -19,6 +19,10 @@ void sc_next_schedule_time(void **state);
 void sc_schedule_bad_input(void **state);
 void sc_acquire_among_many(void **state);
 
+/* store_cases_decode.c */
+void sd_schedule_quarantined(void **state);
+void sd_job_quarantined(void **state);
+
 /* store_cases_jobs.c */
 void sj_add_get(void **state);
 void sj_acquire_fifo(void **state);

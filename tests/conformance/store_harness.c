@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,26 @@
 const tempo_store_factory_t *sh_factory;
 bool sh_in_call;
 int sh_seq;
+sh_report_t sh_reports[SH_REPORTS_MAX];
+int sh_report_count;
+
+static void on_quarantine(void *ud, const char *kind, const char *id, const char *reason)
+{
+    (void)ud;
+    if (sh_in_call)
+        fail_msg("store '%s': quarantine report inside a call", sh_factory->name);
+    assert_non_null(kind);
+    assert_non_null(id);
+    assert_non_null(reason);
+    if (sh_report_count < SH_REPORTS_MAX) {
+        sh_report_t *r = &sh_reports[sh_report_count];
+        snprintf(r->kind, sizeof r->kind, "%s", kind);
+        snprintf(r->id, sizeof r->id, "%s", id);
+        snprintf(r->reason, sizeof r->reason, "%s", reason);
+        r->seq = sh_seq;
+    }
+    sh_report_count++;
+}
 
 int sh_setup(void **state)
 {
@@ -25,6 +46,10 @@ int sh_setup(void **state)
     assert_non_null(h->store);
     if (h->store->ops->start(h->store->self, h->loop, &err) != TEMPO_OK)
         fail_msg("store '%s': start: %s", sh_factory->name, err.message);
+    sh_report_count = 0;
+    const tempo_store_ops_t *ops = h->store->ops;
+    if (ops->size > offsetof(tempo_store_ops_t, set_quarantine_cb) && ops->set_quarantine_cb)
+        ops->set_quarantine_cb(h->store->self, on_quarantine, NULL);
     tempo_interval_options_t o = TEMPO_INTERVAL_OPTIONS_INIT;
     o.period = SH_SEC(60);
     o.start = SH_T0;

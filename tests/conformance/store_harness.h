@@ -39,6 +39,17 @@ int sh_teardown(void **state);
 #define SH_WAIT_MS 20000
 void sh_wait_calls(store_h_t *h, int *const *calls, size_t n);
 
+/* Quarantine reports the store made (set_quarantine_cb), reset per case. */
+typedef struct sh_report {
+    char kind[16];
+    char id[64];
+    char reason[TEMPO_ERROR_MESSAGE_MAX];
+    int seq; /* sh_seq when it came: before the callback of its operation */
+} sh_report_t;
+#define SH_REPORTS_MAX 8
+extern sh_report_t sh_reports[SH_REPORTS_MAX];
+extern int sh_report_count;
+
 /* Set around every store call; callbacks fail the case when they see it. */
 extern bool sh_in_call;
 /* Incremented by every callback; a callback's `seq` is its value then. */
