@@ -116,7 +116,9 @@ struct tempo_scheduler {
     bool stop_queued;
     int releases_in_flight; /* job releases (and give-backs) the store has not answered */
     tempo__release_t *releases;
-    tempo_duration_t backoff; /* after a store error; doubles up to poll_interval */
+    /* after store errors: the delays before the next attempt (backoff.c) */
+    tempo_duration_t step_backoff, work_backoff, release_backoff;
+    bool store_can_fail;      /* not the memory store: keep results for retries */
 
     tempo__pool_t *pool; /* created on the first blocking job */
 
@@ -126,6 +128,14 @@ struct tempo_scheduler {
     bool tcalls_closed;
     tempo__waiter_t *waiters; /* wait_job_result */
 };
+
+/* ---- backoff.c ---- */
+/* When to try the store again after a failed call: 1 s after the first
+ * failure, doubling up to poll_interval. `backoff` is the caller's delay
+ * (one of the scheduler's *_backoff fields). */
+tempo_time_t tempo__backoff_next(tempo_scheduler_t *s, tempo_duration_t *backoff);
+/* A store call succeeded: the next failure starts again at 1 s. */
+void tempo__backoff_reset(tempo_duration_t *backoff);
 
 /* ---- events.c ---- */
 /* Whether anyone listens for `type`: the hot paths build no event (and read
@@ -174,6 +184,9 @@ void tempo__work_stop(tempo_scheduler_t *s);
 void tempo__work_cancel_all(tempo_scheduler_t *s, bool release);
 /* Free: drop the releases whose answers the destroyed store will not send. */
 void tempo__releases_free(tempo_scheduler_t *s);
+/* Stopping: drop the releases waiting to be tried again (their jobs' leases
+ * expire and they are reported abandoned), saying so. */
+void tempo__releases_give_up(tempo_scheduler_t *s);
 
 /* ---- dead_store.c: a store that does nothing and never calls back ---- */
 tempo_store_t *tempo__dead_store(void);

@@ -114,6 +114,9 @@ tempo_status_t tempo_scheduler_new(tempo_loop_t *loop, tempo_store_t *store,
     }
     s->loop = loop;
     s->store = store;
+    /* The memory store fails only when out of memory; the others fail when
+     * their server or disk does, and then results are kept for retries. */
+    s->store_can_fail = strcmp(store->ops->name, "memory") != 0;
     if (store->ops->size > offsetof(tempo_store_ops_t, set_quarantine_cb) && store->ops->set_quarantine_cb)
         store->ops->set_quarantine_cb(store->self, tempo__on_quarantine, s);
     tempo__timer_init(&s->stop_timer, NULL, s);
@@ -207,6 +210,7 @@ static void stop_timeout(void *arg)
 {
     tempo_scheduler_t *s = arg;
     tempo__work_cancel_all(s, true);
+    tempo__releases_give_up(s);
     tempo__maybe_finish_stop(s);
 }
 
@@ -223,6 +227,7 @@ static tempo_status_t begin_stop(tempo_scheduler_t *s, tempo_duration_t timeout,
     tempo__house_stopping(s);
     if (timeout <= 0) {
         tempo__work_cancel_all(s, true);
+        tempo__releases_give_up(s);
     } else {
         s->stop_timer.fn = stop_timeout;
         tempo__timer_start(s->loop, &s->stop_timer, tempo_loop_now(s->loop) + timeout);

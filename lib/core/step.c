@@ -361,10 +361,11 @@ static void acquired(void *ud, tempo_status_t status, const tempo_error_t *err,
     if (status != TEMPO_OK) {
         tempo__emit_store_error(s, status, err, "acquire_schedules");
         if (s->state == SCHED_RUNNING)
-            arm_after(s, tempo_loop_now(s->loop) + TEMPO_SECONDS(1)); /* retry */
+            arm_after(s, tempo__backoff_next(s, &s->step_backoff));
         step_done(s);
         return;
     }
+    tempo__backoff_reset(&s->step_backoff);
     s->step_progress = n > 0;
     if (n == 0) {
         if (s->state != SCHED_RUNNING) {

@@ -10,6 +10,7 @@
  * calls tempo_job_complete/fail. Blocking jobs run on the thread pool; the
  * pool hands their completion back on the loop thread. Either way the job
  * ends in finish_job(), which is the one place that releases it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,21 @@ struct tempo__release {
     tempo__release_t *next, *prev;
     tempo_scheduler_t *s;
     tempo_job_result_t result; /* a deep copy (store/records.h) */
+    int64_t fence;
+    tempo__timer_t retry;      /* armed while waiting to try again */
 };
+
+/* A release the store could not make (server down: ESTORE, EIO, ETIMEOUT)
+ * is tried again with backoff while the job's lease may still be valid —
+ * the result is real work done, and dropping it would turn the job into an
+ * "abandoned" one that runs again. A refusal (ELEASE: the lease was lost and
+ * someone took over) or a stopped store is final. Retrying needs the result,
+ * so a store that can fail keeps a copy of every result until it answers. */
+static bool retriable(tempo_status_t status)
+{
+    return status == TEMPO_ESTORE || status == TEMPO_EIO || status == TEMPO_ETIMEOUT ||
+           status == TEMPO_ENOMEM;
+}
 
 static void release_unlink(tempo__release_t *rel)
 {
@@ -65,14 +80,36 @@ static void release_unlink(tempo__release_t *rel)
 
 static void release_free(tempo__release_t *rel)
 {
+    tempo__timer_stop(rel->s->loop, &rel->retry);
     tempo__job_result_clear(&rel->result);
     free(rel);
+}
+
+static void job_released(void *ud, tempo_status_t status, const tempo_error_t *err);
+
+static void release_send(tempo__release_t *rel)
+{
+    tempo_scheduler_t *s = rel->s;
+    s->store->ops->release_job(s->store->self, s->identity, rel->result.job_id, rel->fence, &rel->result,
+                               job_released, rel);
+}
+
+static void release_retry_fired(void *arg)
+{
+    release_send(arg);
 }
 
 static void job_released(void *ud, tempo_status_t status, const tempo_error_t *err)
 {
     tempo__release_t *rel = ud;
     tempo_scheduler_t *s = rel->s;
+    if (status == TEMPO_OK)
+        tempo__backoff_reset(&s->release_backoff);
+    if (retriable(status) && rel->result.job_id && s->state != SCHED_FREED) {
+        tempo__emit_store_error(s, status, err, "release_job (will retry)");
+        tempo__timer_start(s->loop, &rel->retry, tempo__backoff_next(s, &s->release_backoff));
+        return;
+    }
     release_unlink(rel);
     if (status != TEMPO_OK) {
         tempo__emit_store_error(s, status, err, "release_job");
@@ -92,6 +129,24 @@ static void job_released(void *ud, tempo_status_t status, const tempo_error_t *e
         tempo__waiters_notify(s, &rel->result);
     release_free(rel);
     tempo__maybe_finish_stop(s);
+}
+
+void tempo__releases_give_up(tempo_scheduler_t *s)
+{
+    tempo__release_t *rel = s->releases;
+    while (rel) {
+        tempo__release_t *next = rel->next;
+        if (tempo__timer_armed(&rel->retry)) {
+            release_unlink(rel);
+            tempo_error_t e = {TEMPO_ESTORE, ""};
+            snprintf(e.message, sizeof e.message,
+                     "job %s: result not stored before the stop; its lease will expire and it will be "
+                     "reported abandoned", rel->result.job_id);
+            tempo__emit_store_error(s, TEMPO_ESTORE, &e, "release_job");
+            release_free(rel);
+        }
+        rel = next;
+    }
 }
 
 void tempo__releases_free(tempo_scheduler_t *s)
@@ -134,9 +189,10 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
     };
     tempo__release_t *rel = calloc(1, sizeof *rel);
     tempo_error_t err;
-    /* The copy is only for the answer's event and waiters; with neither
-     * (the common case) the release carries nothing but its scheduler. */
-    bool keep = tempo__wants(s, TEMPO_EVENT_JOB_RELEASED) || s->waiters;
+    /* The copy is for the answer's event and waiters, and for trying again
+     * when the store can fail; with none of these (the memory store, nobody
+     * listening: the common in-process case) it carries only its scheduler. */
+    bool keep = tempo__wants(s, TEMPO_EVENT_JOB_RELEASED) || s->waiters || s->store_can_fail;
     if (!rel || (keep && tempo__job_result_copy(&rel->result, &res, &err) != TEMPO_OK)) {
         free(rel);
         tempo_error_t e = {TEMPO_ENOMEM, "out of memory releasing a job; its lease will expire"};
@@ -144,6 +200,8 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
         return;
     }
     rel->s = s;
+    rel->fence = r->fence;
+    tempo__timer_init(&rel->retry, release_retry_fired, rel);
     rel->next = s->releases;
     if (s->releases)
         s->releases->prev = rel;
@@ -302,10 +360,11 @@ static void jobs_acquired(void *ud, tempo_status_t status, const tempo_error_t *
     if (status != TEMPO_OK) {
         tempo__emit_store_error(s, status, err, "acquire_jobs");
         if (s->state == SCHED_RUNNING)
-            arm_work_timer(s, tempo_loop_now(s->loop) + TEMPO_SECONDS(1));
+            arm_work_timer(s, tempo__backoff_next(s, &s->work_backoff));
         work_done(s);
         return;
     }
+    tempo__backoff_reset(&s->work_backoff);
     size_t asked = s->work_asked;
     if (s->state != SCHED_RUNNING) {
         /* Stopping: take no new work. Hand the jobs back by letting their

@@ -65,7 +65,17 @@ static inline void h_on_event(const tempo_event_t *ev, void *ud)
     e->outcome = ev->outcome;
 }
 
+static inline void h_init_store(harness_t *h, tempo_time_t start, const tempo_scheduler_options_t *opts,
+                                tempo_store_t *store);
+
 static inline void h_init_opts(harness_t *h, tempo_time_t start, const tempo_scheduler_options_t *opts)
+{
+    h_init_store(h, start, opts, NULL);
+}
+
+/* With a store of the test's (NULL: the default memory store). */
+static inline void h_init_store(harness_t *h, tempo_time_t start, const tempo_scheduler_options_t *opts,
+                                tempo_store_t *store)
 {
     memset(h, 0, sizeof *h);
     tempo_loop_t *loop = NULL;
@@ -78,7 +88,7 @@ static inline void h_init_opts(harness_t *h, tempo_time_t start, const tempo_sch
         o.seed = 42;
     if (!o.identity)
         o.identity = "test-scheduler";
-    assert_int_equal(tempo_scheduler_new(loop, NULL, &o, &h->s, &err), TEMPO_OK);
+    assert_int_equal(tempo_scheduler_new(loop, store, &o, &h->s, &err), TEMPO_OK);
     uint64_t sub;
     assert_int_equal(tempo_scheduler_subscribe(h->s, TEMPO_EVENT_ALL, h_on_event, h, &sub, &err), TEMPO_OK);
 }
