@@ -219,10 +219,14 @@ typedef struct tempo_store_ops {
     void (*get_jobs)(void *self, const char *const *ids, size_t count, tempo_store_jobs_cb cb, void *ud);
     /* Up to `limit` jobs of the listed tasks (the ones this worker can run),
      * oldest scheduled_fire_time first (then created_at), whose scheduled time
-     * <= now, not leased (or lease expired), skipping jobs of tasks at their
+     * <= now, never leased, skipping jobs of tasks at their
      * max_running_jobs as given in `tasks` (counted over unexpired job leases
      * of every owner: a dead owner's slots come back when its leases expire).
-     * Skipped jobs stay queued. */
+     * Skipped jobs stay queued. A job whose lease expired is NOT acquirable:
+     * it waits for reap_abandoned (or its owner's late extension or
+     * release), so a dead worker's job is reported ABANDONED rather than
+     * silently run twice; running it again is the task's choice. Its slot
+     * is free from the expiry on. */
     void (*acquire_jobs)(void *self, const char *owner, tempo_time_t now, tempo_duration_t lease,
                          size_t limit, const tempo_task_record_t *tasks, size_t task_count,
                          tempo_store_jobs_cb cb, void *ud);
@@ -232,8 +236,8 @@ typedef struct tempo_store_ops {
      * owner/fence no longer hold it. */
     void (*release_job)(void *self, const char *owner, const char *job_id, int64_t fence,
                         const tempo_job_result_t *result, tempo_store_status_cb cb, void *ud);
-    /* The earliest scheduled_fire_time of queued, unleased jobs (or the
-     * earliest lease expiry of leased ones), or NONE. */
+    /* The earliest scheduled_fire_time of queued (never leased) jobs, or
+     * NONE. */
     void (*next_job_time)(void *self, tempo_store_time_cb cb, void *ud);
     /* ENOTFOUND when there is none (never existed, not finished, or expired). */
     void (*get_job_result)(void *self, const char *job_id, tempo_store_result_cb cb, void *ud);
@@ -266,6 +270,12 @@ typedef struct tempo_store {
 
 /* The in-memory store (the default): O(log n) due lookups, 10^6 schedules. */
 TEMPO_API tempo_status_t tempo_memory_store_new(tempo_store_t **out, tempo_error_t *err);
+
+/* A store named by a URI: "memory:", "sqlite:PATH" (also "sqlite:///PATH"),
+ * or "mongodb://..." / "mongodb+srv://..." (the database from the URI's
+ * path, default "tempo"). EINVAL naming what is wrong; EUNSUPPORTED when
+ * that store is not in this build. The store is not started. */
+TEMPO_API tempo_status_t tempo_store_open(const char *uri, tempo_store_t **out, tempo_error_t *err);
 
 /* Free a store that no scheduler took over. NULL is fine. */
 TEMPO_API void tempo_store_free(tempo_store_t *store);

@@ -34,9 +34,14 @@ typedef struct tempo_task_options {
     int max_running_jobs;               /* >= 0; 0 = unlimited; default 1 */
     tempo_duration_t misfire_grace_time; /* >= 0, or NONE (default) = unlimited */
     const bson_t *metadata;             /* copied; NULL = none */
+    /* A job of this task whose worker died (its lease expired: reported
+     * ABANDONED) is queued again, for the same fire time and start deadline,
+     * by the scheduler that reaps it — when that scheduler has this task
+     * registered with this flag. Default false: at most once. */
+    bool retry_abandoned;
 } tempo_task_options_t;
 #define TEMPO_TASK_OPTIONS_INIT \
-    { sizeof(tempo_task_options_t), NULL, NULL, NULL, NULL, 1, TEMPO_DURATION_NONE, NULL }
+    { sizeof(tempo_task_options_t), NULL, NULL, NULL, NULL, 1, TEMPO_DURATION_NONE, NULL, false }
 
 /* ---- the job handle an in-loop task gets ---- */
 

@@ -51,6 +51,35 @@ static void cleaned(void *ud, tempo_status_t status, const tempo_error_t *err)
     tempo__maybe_finish_stop(s);
 }
 
+static void requeued(void *ud, tempo_status_t status, const tempo_error_t *err)
+{
+    tempo_scheduler_t *s = ud;
+    s->releases_in_flight--;
+    /* EEXIST: this retry was queued already (a reap answered twice). */
+    if (status != TEMPO_OK && status != TEMPO_EEXIST)
+        tempo__emit_store_error(s, status, err, "add_job (retrying an abandoned job)");
+    tempo__maybe_finish_stop(s);
+}
+
+/* Queue an abandoned job again, when its task says so. The new id is derived
+ * from the old one, so the retry of a given abandonment is one job however
+ * often this runs; its fire time and start deadline are the original's, so a
+ * retry never runs later than the job was allowed to start. */
+static void retry_abandoned(tempo_scheduler_t *s, const tempo_job_record_t *job)
+{
+    const tempo__task_t *task = tempo__task_find(s, job->task_id);
+    if (!task || !task->retry_abandoned || s->state != SCHED_RUNNING)
+        return;
+    char id[37];
+    tempo__uuid_for_fire(job->id, job->scheduled_fire_time, id);
+    tempo_job_record_t again = *job;
+    again.id = id;
+    again.created_at = tempo_loop_now(s->loop);
+    again.lease = (tempo_lease_t){NULL, TEMPO_TIME_NONE, 0};
+    s->releases_in_flight++;
+    s->store->ops->add_job(s->store->self, &again, requeued, s);
+}
+
 static void reaped(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_job_record_t *jobs,
                    size_t n)
 {
@@ -68,7 +97,10 @@ static void reaped(void *ud, tempo_status_t status, const tempo_error_t *err, co
             ev.outcome = TEMPO_OUTCOME_ABANDONED;
             ev.message = "its worker's lease expired";
             tempo__emit(s, &ev);
+            retry_abandoned(s, &jobs[i]);
         }
+        if (n > 0)
+            tempo__work_kick(s);
     }
     if (s->state != SCHED_RUNNING) {
         s->cleanup_busy = false;
@@ -78,13 +110,21 @@ static void reaped(void *ud, tempo_status_t status, const tempo_error_t *err, co
     s->store->ops->cleanup(s->store->self, tempo_loop_now(s->loop), cleaned, s);
 }
 
+/* Reaping runs at least once per lease duration, so a dead worker's jobs are
+ * reported abandoned (and retried, where the task allows) within about two
+ * lease durations of its death, not only at the next cleanup. */
+static tempo_duration_t house_period(const tempo_scheduler_t *s)
+{
+    return s->opts.lease_duration < s->opts.cleanup_interval ? s->opts.lease_duration : s->opts.cleanup_interval;
+}
+
 static void cleanup(void *arg)
 {
     tempo_scheduler_t *s = arg;
     if (s->state != SCHED_RUNNING)
         return;
     tempo_time_t now = tempo_loop_now(s->loop);
-    tempo__timer_start(s->loop, &s->cleanup_timer, now + s->opts.cleanup_interval);
+    tempo__timer_start(s->loop, &s->cleanup_timer, now + house_period(s));
     if (s->cleanup_busy)
         return;
     s->cleanup_busy = true;
@@ -101,7 +141,7 @@ void tempo__house_start(tempo_scheduler_t *s)
 {
     tempo_time_t now = tempo_loop_now(s->loop);
     tempo__timer_start(s->loop, &s->renew_timer, now + s->opts.lease_duration / 2);
-    tempo__timer_start(s->loop, &s->cleanup_timer, now + s->opts.cleanup_interval);
+    tempo__timer_start(s->loop, &s->cleanup_timer, now + house_period(s));
 }
 
 void tempo__house_stopping(tempo_scheduler_t *s)

@@ -42,6 +42,7 @@ typedef struct tempo__task {
     int max_running_jobs;
     tempo_duration_t misfire_grace_time;
     bson_t *metadata; /* NULL = none */
+    bool retry_abandoned;
 } tempo__task_t;
 
 typedef struct tempo__sub {

@@ -107,6 +107,7 @@ static tempo_status_t scheduler_add_task_unlocked(tempo_scheduler_t *s, const te
         .max_running_jobs = o.max_running_jobs,
         .misfire_grace_time = o.misfire_grace_time,
         .metadata = o.metadata ? bson_copy(o.metadata) : NULL,
+        .retry_abandoned = o.retry_abandoned,
     };
     if (!t.id || (o.metadata && !t.metadata)) {
         task_clear(&t);

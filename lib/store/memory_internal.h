@@ -31,12 +31,16 @@
  * Where a job lives (mem_job_t.where):
  *   MEM_QUEUED    in its task's queue, keyed by its effective fire time
  *                 (scheduled_fire_time; created_at when that is NONE), ties by
- *                 created_at then id. A queued job still carrying an expired
- *                 lease is also on st->lapsed (reap_abandoned's worklist);
+ *                 created_at then id;
  *   MEM_RUNNING   in st->job_leases, keyed by lease expiry, counted in its
- *                 task's `running` (the max_running_jobs slots).
+ *                 task's `running` (the max_running_jobs slots);
+ *   MEM_LAPSED    its lease expired: on st->lapsed (reap_abandoned's
+ *                 worklist) with the lease still on record, in no queue —
+ *                 not acquirable (store.h: a dead worker's job is reported
+ *                 abandoned, not silently run again) — and no longer counted
+ *                 in `running`, so its slot is free.
  * Invariant: a task's queue has room for all of that task's jobs, so a job
- * whose lease expires can always go back to its queue. */
+ * taken out of it can always go back. */
 #ifndef TEMPO_STORE_MEMORY_INTERNAL_H
 #define TEMPO_STORE_MEMORY_INTERNAL_H
 
@@ -78,7 +82,7 @@ typedef struct mem_task {
 /* ------------------------------------------------------------- records */
 
 enum { MEM_NOWHERE = 0, MEM_DUE, MEM_LEASED, MEM_FINISHED };
-enum { MEM_QUEUED = 1, MEM_RUNNING };
+enum { MEM_QUEUED = 1, MEM_RUNNING, MEM_LAPSED };
 
 typedef struct mem_schedule {
     tempo_time_t next_fire_time;

@@ -114,10 +114,7 @@ static void lease_picked(mem_store_t *st, mem_job_t **picked, size_t n, mem_name
     owner->refs += (uint32_t)(n - 1); /* one reference was taken already */
     for (size_t i = 0; i < n; i++) {
         mem_job_t *j = picked[i];
-        tempo__mem_lapsed_unlink(st, j);
-        if (j->owner) /* an expired lease, taken over */
-            tempo__mem_name_unref(&st->owners, j->owner);
-        j->owner = owner;
+        j->owner = owner; /* queued jobs hold no lease (lapsed ones are not queued) */
         j->until = until;
         j->fence++;
         j->where = MEM_RUNNING;
@@ -266,11 +263,7 @@ void tempo__mem_next_job_time(void *self, tempo_store_time_cb cb, void *ud)
         return;
     if (op->status == TEMPO_OK) {
         const tempo__heap_node_t *queued = tempo__heap_top(&st->task_tops);
-        const tempo__heap_node_t *leased = tempo__heap_top(&st->job_leases);
-        tempo_time_t when = queued ? queued->key : TEMPO_TIME_NONE;
-        if (leased && (when == TEMPO_TIME_NONE || leased->key < when))
-            when = leased->key;
-        op->out.when = when;
+        op->out.when = queued ? queued->key : TEMPO_TIME_NONE;
     }
     tempo__mem_op_end(op);
 }

@@ -9,10 +9,12 @@
  *
  * A running job sits in st->job_leases by lease expiry and counts in its
  * task's `running`. When an operation at `now` finds leases expired
- * (tempo__mem_jobs_expire), those jobs return to their queues — the task's
- * slots come back, so a dead worker cannot keep a task at its limit
- * (APScheduler #1110) — and go on st->lapsed with the expired lease still on
- * record, until they are taken over, reaped, extended or released. */
+ * (tempo__mem_jobs_expire), those jobs lapse: the task's slots come back, so
+ * a dead worker cannot keep a task at its limit (APScheduler #1110), and the
+ * jobs wait on st->lapsed, with the expired lease still on record, until
+ * they are reaped (ABANDONED), or their owner, back in time, extends or
+ * releases them. They are not queued again: whether a job whose worker died
+ * runs again is its task's choice (the scheduler re-queues it on reaping). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,8 +100,7 @@ void tempo__mem_jobs_expire(mem_store_t *st, tempo_time_t now)
     while ((top = tempo__heap_top(&st->job_leases)) != NULL && top->key <= now) {
         mem_job_t *j = tempo__heap_pop(&st->job_leases);
         j->task->running--;
-        j->where = MEM_QUEUED;
-        tempo__heap_push(&j->task->queue, tempo__mem_job_order(j), j);
+        j->where = MEM_LAPSED;
         lapsed_link(st, j);
         tempo__mem_task_touch(st, j->task);
     }
@@ -172,7 +173,7 @@ void tempo__mem_job_delete(mem_store_t *st, mem_job_t *j)
     if (j->where == MEM_QUEUED) {
         tempo__heap_remove(&task->queue, j->pos);
         tempo__mem_task_touch(st, task);
-    } else {
+    } else if (j->where == MEM_RUNNING) {
         tempo__heap_remove(&st->job_leases, j->pos);
         task->running--;
     }

@@ -159,8 +159,7 @@ static void extend_job(mem_store_t *st, mem_job_t *j, tempo_time_t until)
         tempo__heap_update(&st->job_leases, j->pos, until);
         return;
     }
-    /* Lapsed and not taken over: the owner is back in time. */
-    tempo__heap_remove(&j->task->queue, j->pos);
+    /* Lapsed and not reaped yet: the owner is back in time. */
     tempo__mem_lapsed_unlink(st, j);
     j->where = MEM_RUNNING;
     tempo__heap_push(&st->job_leases, until, j);

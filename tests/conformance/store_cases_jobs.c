@@ -169,7 +169,8 @@ void sj_only_listed_tasks(void **state)
 }
 
 /* max_running_jobs counts every owner's unexpired leases; skipped jobs stay
- * queued; a dead owner's slot comes back when its lease expires. */
+ * queued; a dead owner's slot comes back when its lease expires — but its
+ * job is not handed out again (it waits to be reaped as abandoned). */
 void sj_max_running(void **state)
 {
     store_h_t *h = *state;
@@ -190,33 +191,44 @@ void sj_max_running(void **state)
     assert_string_equal(buf, "b1");
     assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(9), SH_SEC(100), 10, ab, 2, buf, sizeof buf), TEMPO_OK);
     assert_string_equal(buf, "");
-    /* w1 died: at T0+10 its a1 lease expired, one slot is free again, and
-     * the oldest queued job — a1 itself — is taken over with fence 2. */
+    /* w1 died: at T0+10 its a1 lease expired and one slot is free again;
+     * the next queued job takes it — not a1, which lapsed. */
     sh_result_t r;
     assert_int_equal(sh_acquire_jobs(h, "w3", SH_T0 + SH_SEC(10), SH_SEC(100), 10, &a2, 1, &r), TEMPO_OK);
     assert_int_equal(r.count, 1);
-    assert_string_equal(r.jobs[0].id, "a1");
-    assert_int_equal(r.jobs[0].lease.fence, 2);
+    assert_string_equal(r.jobs[0].id, "a3");
+    assert_int_equal(r.jobs[0].lease.fence, 1);
     sh_result_free(&r);
+    tempo_job_record_t lapsed;
+    assert_true(sh_find_job(h, "a1", &lapsed)); /* kept, its lease on record */
+    assert_string_equal(lapsed.lease.owner, "w1");
+    assert_int_equal(lapsed.lease.fence, 1);
+    tempo__job_record_clear(&lapsed);
+    /* Not reaped yet and nobody else took it: its owner's late release
+     * still counts (the work was done once). */
     tempo_job_result_t ok = sh_outcome(TEMPO_OUTCOME_SUCCESS, SH_T0 + SH_SEC(11));
-    assert_int_equal(sh_release_job(h, "w1", "a1", 1, &ok), TEMPO_ELEASE);
-    /* w2's lease (until T0+60) ends too: the next slot serves a2 again. */
+    assert_int_equal(sh_release_job(h, "w1", "a1", 1, &ok), TEMPO_OK);
+    assert_false(sh_has_job(h, "a1"));
+    /* w2's lease (until T0+60) ends too: its slot serves a4. */
     assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(59), SH_SEC(100), 10, &a2, 1, buf, sizeof buf),
                      TEMPO_OK);
     assert_string_equal(buf, "");
     assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(60), SH_SEC(100), 10, &a2, 1, buf, sizeof buf),
                      TEMPO_OK);
-    assert_string_equal(buf, "a2");
+    assert_string_equal(buf, "a4");
     /* A finished job frees its slot at once. */
-    assert_int_equal(sh_release_job(h, "w3", "a1", 2, &ok), TEMPO_OK);
+    add_job_ok(h, "a5", "task-a", SH_T0, SH_T0);
+    assert_int_equal(sh_release_job(h, "w3", "a3", 1, &ok), TEMPO_OK);
     assert_int_equal(acquire(h, "w3", SH_T0 + SH_SEC(61), SH_SEC(100), 10, &a2, 1, buf, sizeof buf),
                      TEMPO_OK);
-    assert_string_equal(buf, "a3");
+    assert_string_equal(buf, "a5");
     /* max_running_jobs 0: unlimited. */
+    add_job_ok(h, "a6", "task-a", SH_T0, SH_T0);
+    add_job_ok(h, "a7", "task-a", SH_T0, SH_T0);
     tempo_task_record_t any = sh_task("task-a", 0);
     assert_int_equal(acquire(h, "w4", SH_T0 + SH_SEC(62), SH_SEC(100), 10, &any, 1, buf, sizeof buf),
                      TEMPO_OK);
-    assert_string_equal(buf, "a4");
+    assert_string_equal(buf, "a6 a7");
 }
 
 void sj_release_fencing(void **state)
@@ -238,15 +250,25 @@ void sj_release_fencing(void **state)
     assert_string_equal(got.lease.owner, "w1");
     assert_int_equal(got.lease.fence, 1);
     tempo__job_record_clear(&got);
-    /* Taken over after expiry: the old owner is refused, the new accepted. */
+    /* After expiry nobody else takes it over; reaped, it is gone, and the
+     * old owner's release is refused. */
     assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(10), SH_SEC(10), 10, &task, 1, buf, sizeof buf),
                      TEMPO_OK);
-    assert_string_equal(buf, "j");
+    assert_string_equal(buf, "");
+    sh_result_t reaped;
+    assert_int_equal(sh_reap_abandoned(h, SH_T0 + SH_SEC(10), &reaped), TEMPO_OK);
+    assert_int_equal(reaped.count, 1);
+    sh_result_free(&reaped);
     assert_int_equal(sh_release_job(h, "w1", "j", 1, &ok), TEMPO_ELEASE);
-    assert_true(sh_has_job(h, "j"));
-    assert_int_equal(sh_release_job(h, "w2", "j", 2, &ok), TEMPO_OK);
     assert_false(sh_has_job(h, "j"));
-    assert_int_equal(sh_release_job(h, "w2", "j", 2, &ok), TEMPO_ELEASE);
+    /* A job acquired and released once: a second release is refused. */
+    add_job_ok(h, "k", "task-a", SH_T0, SH_T0);
+    assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(11), SH_SEC(10), 10, &task, 1, buf, sizeof buf),
+                     TEMPO_OK);
+    assert_string_equal(buf, "k");
+    assert_int_equal(sh_release_job(h, "w2", "k", 1, &ok), TEMPO_OK);
+    assert_false(sh_has_job(h, "k"));
+    assert_int_equal(sh_release_job(h, "w2", "k", 1, &ok), TEMPO_ELEASE);
     assert_int_equal(sh_release_job(h, "w2", "never", 1, &ok), TEMPO_ELEASE);
     /* Bad input. */
     assert_int_equal(sh_release_job(h, NULL, "j", 1, &ok), TEMPO_EINVAL);
@@ -383,7 +405,7 @@ void sj_extend_leases(void **state)
 
     assert_int_equal(sh_extend_leases(h, "w1", IDS("s"), 1, IDS("j"), 1, SH_T0 + SH_SEC(100)), TEMPO_OK);
     assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(100));
-    assert_int_equal(sh_next_job_time(h), SH_T0 + SH_SEC(100));
+    assert_int_equal(sh_next_job_time(h), TEMPO_TIME_NONE); /* a held job is never due again */
     assert_int_equal(sh_acquire_schedules(h, "w2", SH_T0 + SH_SEC(50), SH_SEC(10), 10, &r), TEMPO_OK);
     assert_int_equal(r.count, 0);
     sh_result_free(&r);
@@ -413,24 +435,31 @@ void sj_extend_leases(void **state)
     assert_int_equal(r.count, 1);
     sh_result_free(&r);
     assert_int_equal(sh_extend_leases(h, "w1", IDS("s"), 1, NULL, 0, SH_T0 + SH_SEC(300)), TEMPO_ELEASE);
+    /* A job whose lease lapsed is not taken over; its owner, back before
+     * it was reaped, may extend it again — nobody else may. */
     assert_int_equal(acquire(h, "w2", SH_T0 + SH_SEC(200), SH_SEC(10), 10, &task, 1, buf, sizeof buf),
                      TEMPO_OK);
-    assert_string_equal(buf, "j");
-    assert_int_equal(sh_extend_leases(h, "w1", NULL, 0, IDS("j"), 1, SH_T0 + SH_SEC(300)), TEMPO_ELEASE);
-    assert_int_equal(sh_extend_leases(h, "w2", NULL, 0, IDS("j"), 1, SH_T0 + SH_SEC(300)), TEMPO_OK);
+    assert_string_equal(buf, "");
+    assert_int_equal(sh_extend_leases(h, "w2", NULL, 0, IDS("j"), 1, SH_T0 + SH_SEC(300)), TEMPO_ELEASE);
+    assert_int_equal(sh_extend_leases(h, "w1", NULL, 0, IDS("j"), 1, SH_T0 + SH_SEC(300)), TEMPO_OK);
     tempo_job_record_t job;
     assert_true(sh_find_job(h, "j", &job));
-    assert_string_equal(job.lease.owner, "w2");
+    assert_string_equal(job.lease.owner, "w1");
     assert_int_equal(job.lease.until, SH_T0 + SH_SEC(300));
-    assert_int_equal(job.lease.fence, 2);
+    assert_int_equal(job.lease.fence, 1);
     tempo__job_record_clear(&job);
+    sh_result_t reaped;
+    assert_int_equal(sh_reap_abandoned(h, SH_T0 + SH_SEC(299), &reaped), TEMPO_OK);
+    assert_int_equal(reaped.count, 0); /* revived: not abandoned */
+    sh_result_free(&reaped);
     /* Nothing to extend: fine. Bad input: EINVAL. */
     assert_int_equal(sh_extend_leases(h, "w2", NULL, 0, NULL, 0, SH_T0), TEMPO_OK);
     assert_int_equal(sh_extend_leases(h, NULL, NULL, 0, NULL, 0, SH_T0), TEMPO_EINVAL);
     assert_int_equal(sh_extend_leases(h, "w2", NULL, 1, NULL, 0, SH_T0), TEMPO_EINVAL);
 }
 
-/* The earliest due time of a queued job, or lease expiry of a running one. */
+/* The earliest due time of a queued job; running ones never count (a lapsed
+ * lease makes a job reapable, not acquirable). */
 void sj_next_job_time(void **state)
 {
     store_h_t *h = *state;
@@ -443,8 +472,8 @@ void sj_next_job_time(void **state)
     assert_int_equal(sh_next_job_time(h), SH_T0 + SH_SEC(1));
     tempo_task_record_t tasks[2] = {sh_task("task-a", 0), sh_task("task-c", 0)};
     assert_int_equal(sh_acquire_jobs(h, "w1", SH_T0 + SH_SEC(5), SH_SEC(20), 10, tasks, 2, NULL), TEMPO_OK);
-    /* Both running until T0+25; "later" queued for T0+50. */
-    assert_int_equal(sh_next_job_time(h), SH_T0 + SH_SEC(25));
+    /* Both running (until T0+25); "later" queued for T0+50. */
+    assert_int_equal(sh_next_job_time(h), SH_T0 + SH_SEC(50));
     tempo_job_result_t ok = sh_outcome(TEMPO_OUTCOME_SUCCESS, SH_T0 + SH_SEC(6));
     assert_int_equal(sh_release_job(h, "w1", "soon", 1, &ok), TEMPO_OK);
     assert_int_equal(sh_release_job(h, "w1", "now", 1, &ok), TEMPO_OK);

@@ -21,6 +21,7 @@ typedef struct flaky {
     tempo_store_t *inner;
     tempo_loop_t *loop;
     bool down;
+    bool fail_extend; /* only extend_leases fails (a worker that cannot reach the store) */
     int failed;
     tempo_time_t failed_at[FLAKY_MAX];
     const char *failed_op[FLAKY_MAX];
@@ -212,7 +213,7 @@ static void flaky_extend_leases(void *self, const char *owner, const char *const
                                 void *ud)
 {
     flaky_t *f = self;
-    if (f->down)
+    if (f->down || f->fail_extend)
         return flaky_fail(f, "extend_leases", 0, (void *)cb, ud);
     FLAKY_INNER(f)->extend_leases(FLAKY_SELF(f), owner, sids, sn, jids, jn, until, cb, ud);
 }

@@ -159,12 +159,83 @@ static void test_stop_gives_up_retries(void **state)
     free(h);
 }
 
+/* A worker that cannot renew its lease looks dead to the others: its job is
+ * reaped as ABANDONED after the lease, and — because the task allows it —
+ * queued again for the same fire time and run once more. The old worker's
+ * late completion is then refused (its lease is gone) and changes nothing. */
+static void test_abandoned_retried(void **state)
+{
+    (void)state;
+    harness_t *h = malloc(sizeof *h);
+    assert_non_null(h);
+    tempo_store_t *store = flaky_new(&flaky);
+    h_init_store(h, h_t0(), NULL, store);
+    tempo_task_options_t t = TEMPO_TASK_OPTIONS_INIT;
+    t.id = "t";
+    t.fn = h_task;
+    t.userdata = h;
+    t.max_running_jobs = 0;
+    t.retry_abandoned = true;
+    tempo_error_t err;
+    assert_int_equal(tempo_scheduler_add_task(h->s, &t, &err), TEMPO_OK);
+    h->hold = true;
+    tempo_trigger_t *hourly = h_interval(h_t0(), TEMPO_HOURS(1));
+    tempo_schedule_options_t o = h_sched_opts("s", "t", hourly);
+    o.job_result_expiration = TEMPO_HOURS(2);
+    assert_int_equal(h_add_schedule(h, &o), TEMPO_OK);
+    h_start(h);
+    assert_int_equal(h->n_runs, 1);
+    flaky.fail_extend = true;
+    /* Lease 30 s, reaping every lease duration: reaped at +30 s, run again
+     * at once (the retry holds a new 30 s lease). */
+    tempo_vloop_advance(h->vloop, TEMPO_SECONDS(45));
+    flaky.fail_extend = false;
+    assert_int_equal(h_count_outcome(h, TEMPO_OUTCOME_ABANDONED), 1);
+    assert_int_equal(h->n_runs, 2);
+    assert_int_equal(h->runs[1].scheduled, h->runs[0].scheduled);
+    assert_string_not_equal(h->runs[1].job_id, h->runs[0].job_id);
+    /* The first worker finishes late: refused, nothing recorded. */
+    assert_int_equal(tempo_job_complete(h->held[0], NULL), TEMPO_OK);
+    h->held[0] = NULL;
+    assert_int_equal(tempo_job_complete(h->held[1], NULL), TEMPO_OK);
+    h->held[1] = NULL;
+    tempo_vloop_run(h->vloop);
+    assert_int_equal(h_count_outcome(h, TEMPO_OUTCOME_SUCCESS), 1);
+    assert_int_equal(h->n_runs, 2);
+    tempo_trigger_free(hourly);
+    h_free(h);
+    free(h);
+}
+
+/* Without retry_abandoned (the default) an abandoned job is not run again. */
+static void test_abandoned_not_retried_by_default(void **state)
+{
+    (void)state;
+    harness_t *h = malloc(sizeof *h);
+    assert_non_null(h);
+    start_with_flaky(h);
+    h->hold = true;
+    tempo_trigger_t *hourly = h_interval(h_t0(), TEMPO_HOURS(1));
+    tempo_schedule_options_t o = h_sched_opts("s", "t", hourly);
+    assert_int_equal(h_add_schedule(h, &o), TEMPO_OK);
+    h_start(h);
+    flaky.fail_extend = true;
+    tempo_vloop_advance(h->vloop, TEMPO_SECONDS(61));
+    assert_int_equal(h_count_outcome(h, TEMPO_OUTCOME_ABANDONED), 1);
+    assert_int_equal(h->n_runs, 1);
+    tempo_trigger_free(hourly);
+    h_free(h);
+    free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_down_then_catch_up),
         cmocka_unit_test(test_release_retried),
         cmocka_unit_test(test_stop_gives_up_retries),
+        cmocka_unit_test(test_abandoned_retried),
+        cmocka_unit_test(test_abandoned_not_retried_by_default),
     };
     return cmocka_run_group_tests_name("core: store down", tests, NULL, NULL);
 }
