@@ -26,6 +26,7 @@ typedef int64_t tempo_duration_t; /* µs */
 #define TEMPO_TIME_NONE INT64_MIN
 
 #define TEMPO_USEC_PER_SEC INT64_C(1000000)
+#define TEMPO_MILLISECONDS(n) ((tempo_duration_t)(n) * 1000)
 #define TEMPO_SECONDS(n) ((tempo_duration_t)(n) * TEMPO_USEC_PER_SEC)
 #define TEMPO_MINUTES(n) TEMPO_SECONDS((int64_t)(n) * 60)
 #define TEMPO_HOURS(n) TEMPO_SECONDS((int64_t)(n) * 3600)
