@@ -10,6 +10,7 @@
 #include <tempo/store.h>
 #include <tempo/sqlite.h>
 #include <tempo/mongo.h>
+#include <tempo/process.h>
 #include <tempo/event.h>
 #include <tempo/task.h>
 #include <tempo/schedule.h>
