@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run.h"
 
 static const tempo__cli_command_t commands[] = {
     {"next",
@@ -71,6 +72,8 @@ static int run_help(int argc, char **argv)
         return tempo__cli_usage_error("help takes at most one COMMAND (see 'tempo --help')");
     if (argc == 1 || strcmp(argv[1], "help") == 0)
         return print_usage(tempo__cli_usage_main);
+    if (strcmp(argv[1], "run") == 0)
+        return print_usage(tempo__cli_usage_run);
     const tempo__cli_command_t *cmd = find_command(argv[1]);
     return cmd ? print_usage(cmd->usage) : unknown_command(argv[1]);
 }
@@ -88,6 +91,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(first, "help") == 0)
         return run_help(argc - 1, argv + 1);
+    if (strcmp(first, "run") == 0)
+        return tempo__cli_cmd_run(argc - 1, argv + 1);
     const tempo__cli_command_t *cmd = find_command(first);
     return cmd ? run_command(cmd, argc - 1, argv + 1) : unknown_command(first);
 }

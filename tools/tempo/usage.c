@@ -2,11 +2,13 @@
 #include "cli.h"
 
 const char tempo__cli_usage_main[] =
-    "Usage: tempo COMMAND [OPTIONS] EXPRESSION\n"
+    "Usage: tempo COMMAND [OPTIONS] ...\n"
     "\n"
-    "Show when a cron schedule fires, computed by the tempo library.\n"
+    "Run commands on schedules (a cron replacement), and show when a schedule\n"
+    "fires, computed by the tempo library.\n"
     "\n"
     "Commands:\n"
+    "  run FILE         run the schedules of FILE until stopped (docs/run-file.md)\n"
     "  next             print the next fire times of an expression\n"
     "  explain          describe an expression in plain English\n"
     "  help [COMMAND]   show this help, or a command's\n"
@@ -76,3 +78,21 @@ const char tempo__cli_usage_explain[] =
     "\n"
     "Example: tempo explain --tz Europe/Berlin \"30 9 * * mon-fri\"\n"
     "\n" USAGE_EXIT;
+
+const char tempo__cli_usage_run[] =
+    "Usage: tempo run [--store URI] [--identity NAME] [--check] FILE\n"
+    "\n"
+    "Run the schedules of FILE (docs/run-file.md) until SIGTERM or SIGINT: each\n"
+    "job runs its command with /bin/sh -c, and one line per start and end is\n"
+    "logged on stdout. SIGHUP reads FILE again and applies what changed. A bad\n"
+    "line in FILE is reported as FILE:LINE:COLUMN and nothing starts.\n"
+    "\n"
+    "Options:\n"
+    "      --store URI      where schedules, jobs and results live: sqlite:PATH,\n"
+    "                       mongodb://..., or memory: (default: an SQLite file in\n"
+    "                       $XDG_STATE_HOME/tempo, else ~/.local/state/tempo)\n"
+    "      --identity NAME  this process's name in leases (default host-pid-random)\n"
+    "      --check          only read FILE, report errors, and exit\n"
+    "  -h, --help           show this help and exit\n"
+    "\n"
+    "Several processes may run the same FILE on one store: each job runs once.\n";
