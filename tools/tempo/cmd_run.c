@@ -21,6 +21,7 @@
 typedef struct run_args {
     const char *store;
     const char *identity;
+    const char *lease;
     const char *file;
     bool check;
     bool help;
@@ -41,6 +42,7 @@ static int parse_args(int argc, char **argv, run_args_t *a)
         }
         const char **slot = strcmp(arg, "--store") == 0      ? &a->store
                             : strcmp(arg, "--identity") == 0 ? &a->identity
+                            : strcmp(arg, "--lease") == 0    ? &a->lease
                                                              : NULL;
         if (slot) {
             if (i + 1 >= argc)
@@ -58,6 +60,13 @@ static int parse_args(int argc, char **argv, run_args_t *a)
     }
     if (!a->file)
         return tempo__cli_usage_error("run: missing FILE (see 'tempo run --help')");
+    if (a->lease) {
+        char *end;
+        errno = 0;
+        long v = strtol(a->lease, &end, 10);
+        if (errno || *end || v < 1 || v > 86400)
+            return tempo__cli_usage_error("run: --lease '%s': give whole seconds, 1 to 86400", a->lease);
+    }
     return TEMPO__CLI_OK;
 }
 
@@ -137,6 +146,8 @@ static int open_scheduler(tempo__run_t *run, const run_args_t *a)
     }
     tempo_scheduler_options_t o = TEMPO_SCHEDULER_OPTIONS_INIT;
     o.identity = a->identity;
+    if (a->lease)
+        o.lease_duration = TEMPO_SECONDS(strtol(a->lease, NULL, 10));
     o.poll_interval = TEMPO_SECONDS(2); /* other processes' jobs are seen within 2 s */
     if ((rc = tempo_scheduler_new(loop, store, &o, &run->s, &err)) != TEMPO_OK) {
         tempo_store_free(store);
