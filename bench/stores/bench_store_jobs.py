@@ -62,6 +62,19 @@ def run_tempo(args, store_uri, procs, workdir):
     return args.jobs / ((done_at - t0) / 1e6), (done_at - t0) / 1e6
 
 
+# APScheduler's persistent job stores keep a job's function by reference
+# ("module:name"), so it must live at module level.
+STATE = {"n": 0, "done_at": None, "want": 0}
+STATE_LOCK = threading.Lock()
+
+
+def aps_job():
+    with STATE_LOCK:
+        STATE["n"] += 1
+        if STATE["n"] == STATE["want"]:
+            STATE["done_at"] = now_us()
+
+
 def run_aps(args, kind, workdir, mongodb_uri):
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -73,15 +86,8 @@ def run_aps(args, kind, workdir, mongodb_uri):
         from pymongo import MongoClient
         client = MongoClient(mongodb_uri)
         store = MongoDBJobStore(database=f"aps_bench_{os.getpid()}", client=client)
-    lock = threading.Lock()
-    state = {"n": 0, "done_at": None}
-
-    def job():
-        with lock:
-            state["n"] += 1
-            if state["n"] == args.jobs:
-                state["done_at"] = now_us()
-
+    STATE["n"], STATE["done_at"], STATE["want"] = 0, None, args.jobs
+    state = STATE
     sched = BackgroundScheduler(jobstores={"default": store},
                                 executors={"default": ThreadPoolExecutor(10)})
     import datetime
@@ -89,7 +95,7 @@ def run_aps(args, kind, workdir, mongodb_uri):
     sched.start(paused=True)
     run_date = datetime.datetime.fromtimestamp(t0 / 1e6, tz=datetime.timezone.utc)
     for i in range(args.jobs):
-        sched.add_job(job, "date", run_date=run_date, id=f"j{i}", misfire_grace_time=None)
+        sched.add_job(aps_job, "date", run_date=run_date, id=f"j{i}", misfire_grace_time=None)
     if now_us() > t0:
         raise SystemExit("APScheduler: adding the jobs took longer than the lead time; raise --lead-s")
     sched.resume()

@@ -68,7 +68,7 @@ void sd_schedule_quarantined(void **state)
     assert_int_equal(sh_get_schedules(h, ids, 1, &r), TEMPO_OK);
     assert_int_equal(r.count, 0);
     sh_result_free(&r);
-    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(28)); /* good's lease expiry */
+    assert_int_equal(sh_next_schedule_time(h), SH_T0 + SH_SEC(30)); /* good's lease expiry */
     assert_int_equal(sh_acquire_schedules(h, "w2", SH_T0 + SH_SEC(60), SH_SEC(30), 5, &r), TEMPO_OK);
     assert_int_equal(r.count, 1);
     assert_string_equal(r.schedules[0].id, "good");

@@ -449,17 +449,24 @@ static void test_restart(void **state)
             int runs = count_between(&log, "done", id, l, last_missed);
             int missed = count_between(&log, "missed", id, l, last_missed);
             int n_missed = (int)((last_missed - first_missed) / 1000000) + 1;
+            /* A step may have made the job for first_missed just before the
+             * stop, without any worker starting it: that job is not missed
+             * (it was queued) and runs after the restart, besides what the
+             * policy makes of the fires after it. */
+            int queued = 0;
             switch (g) {
             case 0: /* all: each one, late */
                 assert_int_equal(runs, n_missed);
                 break;
             case 1: /* latest: one, for the latest */
-                assert_int_equal(runs, 1);
                 assert_int_equal(mp_count(&log, "done", id, last_missed), 1);
+                queued = runs == 2 ? mp_count(&log, "done", id, first_missed) : 0;
+                assert_int_equal(runs, 1 + queued);
                 break;
             case 2: /* earliest: one, for the earliest */
-                assert_int_equal(runs, 1);
                 assert_int_equal(mp_count(&log, "done", id, first_missed), 1);
+                queued = runs == 2 ? mp_count(&log, "done", id, first_missed + 1000000) : 0;
+                assert_int_equal(runs, 1 + queued);
                 break;
             default: /* all with 1.5 s grace: older ones missed their deadline */
                 assert_int_equal(runs + missed, n_missed);
