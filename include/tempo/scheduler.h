@@ -73,6 +73,12 @@ TEMPO_API void tempo_scheduler_free(tempo_scheduler_t *scheduler);
 
 TEMPO_API const char *tempo_scheduler_identity(const tempo_scheduler_t *scheduler);
 
+/* The loop the scheduler runs on: the one given to tempo_scheduler_new (or
+ * made by tempo_ev_scheduler_new), owned by the scheduler and freed with
+ * it. For code beside the scheduler on its loop thread: its clock
+ * (tempo_loop_now), an executor's timers and watches. NULL for NULL. */
+TEMPO_API tempo_loop_t *tempo_scheduler_loop(const tempo_scheduler_t *scheduler);
+
 /* Start processing schedules and jobs. SCHEDULER_STARTED is emitted once the
  * store is ready. ESTATE when already started. */
 TEMPO_API tempo_status_t tempo_scheduler_start(tempo_scheduler_t *scheduler, tempo_error_t *err);

@@ -39,9 +39,45 @@ typedef struct tempo_task_options {
      * by the scheduler that reaps it — when that scheduler has this task
      * registered with this flag. Default false: at most once. */
     bool retry_abandoned;
+    /* In-loop tasks only (EINVAL with blocking_fn), optional: the scheduler
+     * gave up on a job whose function ran and that has not finished —
+     * tempo_scheduler_stop_now, a graceful stop's timeout, or
+     * tempo_scheduler_free. Called inside that call (or the stop's timer),
+     * once per such job, never for a job that finished (complete/fail) nor
+     * for one that was never started, with the job's handle and the
+     * userdata of the registration the job started under. The handle
+     * already answers TEMPO_ECANCELLED: calling tempo_job_complete/fail on
+     * it, here or later, records nothing and frees it. It is the task's cue
+     * to abandon the work (close the request, kill the child); the loop
+     * still exists, also inside tempo_scheduler_free. It must not stop or
+     * free the scheduler. */
+    void (*cancel)(tempo_job_t *job, void *userdata);
+    /* Optional: this registration ended, so `userdata` may go. Called once
+     * per successful add_task that set it, when no function, blocking
+     * function or cancel of this registration can be called any more (its
+     * cancels all came first):
+     *   - replaced (add_task again with the same id) while none of its jobs
+     *     runs: inside that add_task;
+     *   - replaced while jobs of it run (they finish under the registration
+     *     they started with): from the loop, soon after the last of them
+     *     finished or was cancelled — never inside the task's own
+     *     complete/fail;
+     *   - tempo_scheduler_free: inside it, after every cancel, for each
+     *     registration not yet ended. The scheduler's loop still exists.
+     * A registration that replaces one with the same userdata and the same
+     * free_userdata takes the userdata over: the old one's is not called.
+     * Handles of cancelled jobs the task still holds should be finished
+     * here (they answer ECANCELLED). Must not call tempo_scheduler_*
+     * functions (finishing handles is fine). Not called when add_task
+     * fails: the caller still owns userdata then.
+     * Both hooks run on the loop thread (with a background runner, under
+     * the scheduler's lock; tempo_scheduler_free from another thread runs
+     * them on that thread, once the loop thread has stopped). */
+    void (*free_userdata)(void *userdata);
 } tempo_task_options_t;
-#define TEMPO_TASK_OPTIONS_INIT \
-    { sizeof(tempo_task_options_t), NULL, NULL, NULL, NULL, 1, TEMPO_DURATION_NONE, NULL, false }
+#define TEMPO_TASK_OPTIONS_INIT                                                            \
+    { sizeof(tempo_task_options_t), NULL, NULL, NULL, NULL, 1, TEMPO_DURATION_NONE, NULL, false, \
+      NULL, NULL }
 
 /* ---- the job handle an in-loop task gets ---- */
 

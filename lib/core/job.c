@@ -48,6 +48,8 @@ tempo__running_t *tempo__running_new(tempo_scheduler_t *s, const tempo_job_recor
     if (task) {
         r->blocking_fn = task->blocking_fn;
         r->userdata = task->userdata;
+        r->hooks = task->hooks;
+        tempo__hooks_ref(r->hooks);
     }
     return r;
 }
@@ -56,6 +58,12 @@ void tempo__running_free(tempo__running_t *r)
 {
     if (!r)
         return;
+    /* First, also when a handle keeps the record: from here on the
+     * scheduler calls nothing of the task's for this job, so a replaced
+     * registration need not wait for the task to finish its handle. */
+    tempo__hooks_t *hooks = r->hooks;
+    r->hooks = NULL;
+    tempo__hooks_unref(hooks);
     if (r->handle) {
         r->orphaned = true; /* the handle frees it */
         return;

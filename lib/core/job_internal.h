@@ -19,6 +19,10 @@ struct tempo__running {
      * tempo__running_free only marks the entry orphaned. */
     tempo_job_t *handle;
     bool orphaned;
+    /* The hooks of the registration the job started under (NULL: none),
+     * held until tempo__running_free: its cancel is the one called for
+     * this job, and its free_userdata waits for the job. */
+    tempo__hooks_t *hooks;
     /* Blocking jobs: owned by the pool thread while in_pool. */
     bool in_pool, value_ready;
     tempo__work_t work;
@@ -31,6 +35,9 @@ struct tempo__running {
 
 tempo__running_t *tempo__running_new(tempo_scheduler_t *s, const tempo_job_record_t *job,
                                      const tempo__task_t *task);
+/* The scheduler is done with the job: lets go of its hooks, and frees it
+ * unless a handle still holds it (then the handle's last call does). For a
+ * blocking job only once its thread returned. */
 void tempo__running_free(tempo__running_t *r);
 
 /* Unlink, release with this outcome, free (worker.c). */

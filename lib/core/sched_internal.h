@@ -34,6 +34,27 @@ typedef enum sched_state {
     SCHED_FREED /* freed from inside a callback; memory lives until the round unwinds */
 } sched_state_t;
 
+/* A registration's hooks (task.h: cancel, free_userdata), apart from the
+ * registry entry because they can outlive it: a task replaced while jobs of
+ * it run keeps its hooks until the last of those jobs is done with, and
+ * only then is its free_userdata called. So the hooks are counted: one
+ * reference for the registry entry (while it is current) and one per
+ * running job started under them (tempo__running_new takes it,
+ * tempo__running_free drops it: for an in-loop job after its cancel, for a
+ * blocking job when its thread returned). Tasks with neither hook have none
+ * (NULL): they need no counting. */
+typedef struct tempo__hooks tempo__hooks_t;
+struct tempo__hooks {
+    tempo__hooks_t *next, *prev; /* on s->retired while replaced but still held */
+    tempo_scheduler_t *s;        /* NULL once the scheduler is freed (see tasks.c) */
+    void *userdata;
+    void (*cancel)(tempo_job_t *job, void *userdata);
+    void (*free_userdata)(void *userdata); /* NULL once called or handed over */
+    int refs;
+    tempo__call_t end_call; /* the deferred end of a retired (replaced) registration */
+    bool end_queued;
+};
+
 typedef struct tempo__task {
     char *id;
     tempo_task_fn fn;
@@ -43,6 +64,7 @@ typedef struct tempo__task {
     tempo_duration_t misfire_grace_time;
     bson_t *metadata; /* NULL = none */
     bool retry_abandoned;
+    tempo__hooks_t *hooks; /* NULL when the task has neither hook */
 } tempo__task_t;
 
 typedef struct tempo__sub {
@@ -82,6 +104,7 @@ struct tempo_scheduler {
     tempo__task_t *tasks;
     size_t n_tasks, cap_tasks;
     tempo_task_record_t *task_records; /* mirror for acquire_jobs */
+    tempo__hooks_t *retired; /* replaced registrations whose jobs still run */
 
     /* events */
     tempo__sub_t *subs;
@@ -103,6 +126,7 @@ struct tempo_scheduler {
     int running_count;
     size_t work_asked; /* limit of the acquisition in flight */
     tempo__running_t *running; /* list of running jobs */
+    uint64_t cancel_epoch;     /* counts tempo__work_cancel_all calls */
 
     /* housekeeping */
     tempo__timer_t renew_timer;
@@ -157,7 +181,14 @@ void tempo__subs_free(tempo_scheduler_t *s);
 
 /* ---- tasks.c ---- */
 const tempo__task_t *tempo__task_find(const tempo_scheduler_t *s, const char *id);
+/* Teardown, after every running job was cancelled and the pool joined:
+ * ends every registration (free_userdata) and frees the registry. */
 void tempo__tasks_free(tempo_scheduler_t *s);
+/* A running job starts / stops holding its registration's hooks (NULL is
+ * fine). Dropping the last reference of a replaced registration ends it
+ * from the loop, soon after (never inside the caller). */
+void tempo__hooks_ref(tempo__hooks_t *h);
+void tempo__hooks_unref(tempo__hooks_t *h);
 
 /* ---- ids.c ---- */
 uint64_t tempo__rng_next(uint64_t *state);

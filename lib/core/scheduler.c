@@ -133,6 +133,11 @@ const char *tempo_scheduler_identity(const tempo_scheduler_t *s)
     return s ? s->identity : NULL;
 }
 
+tempo_loop_t *tempo_scheduler_loop(const tempo_scheduler_t *s)
+{
+    return s ? s->loop : NULL;
+}
+
 static void started(void *arg)
 {
     tempo_scheduler_t *s = arg;

@@ -278,6 +278,7 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
         tempo__job_finish(r, TEMPO_OUTCOME_MISSED_START_DEADLINE, NULL, "start deadline passed before it could start");
         return;
     }
+    uint64_t epoch = s->cancel_epoch;
     if (tempo__wants(s, TEMPO_EVENT_JOB_ACQUIRED)) {
         tempo_event_t ev;
         tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ACQUIRED);
@@ -287,7 +288,11 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
         ev.scheduled_fire_time = r->scheduled_fire_time;
         tempo__emit(s, &ev);
     }
-    if (r->cancelled || !task) /* a subscriber stopped the scheduler */
+    /* A subscriber that stopped the scheduler at once (or freed it) had every
+     * running job cancelled, and this one, without a handle yet, freed:
+     * look at the cancellation count, never at r. A graceful stop lets the
+     * acquired job run. */
+    if (s->cancel_epoch != epoch || s->state == SCHED_FREED || !task)
         return;
     r->started_at = tempo_loop_now(s->loop);
     if (task->fn) {
@@ -447,6 +452,7 @@ void tempo__work_stop(tempo_scheduler_t *s)
 
 void tempo__work_cancel_all(tempo_scheduler_t *s, bool release)
 {
+    s->cancel_epoch++;
     while (s->running) {
         tempo__running_t *r = s->running;
         unlink_running(s, r);
@@ -454,6 +460,12 @@ void tempo__work_cancel_all(tempo_scheduler_t *s, bool release)
         if (release)
             release_with(s, r, TEMPO_OUTCOME_CANCELLED, r->started_at, NULL, "cancelled: the scheduler stopped");
         tempo__job_handle_cancel(r);
+        /* The task's cancel hook (task.h), for an in-loop job whose function
+         * ran: it holds a handle. The job is unlinked already, so this runs
+         * once; the hook may finish the handle (ECANCELLED, r stays ours:
+         * not orphaned yet) or finish other jobs (we re-read s->running). */
+        if (r->handle && r->hooks && r->hooks->cancel)
+            r->hooks->cancel(r->handle, r->hooks->userdata);
         /* A blocking job frees itself when the pool hands it back
          * (blocking_done sees `cancelled`): at once with ECANCELLED if it had
          * not started, else when its thread returns. */

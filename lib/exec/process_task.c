@@ -1,40 +1,29 @@
 /* tempo_scheduler_add_process_task: an in-loop task whose jobs are child
  * processes (include/tempo/process.h).
  *
- * An executor (one per registration) holds the task's options and its runs
- * (one per job whose child is alive). Each run holds its job's handle until
- * the child is reaped, then completes or fails the job.
+ * An executor (one per registration: the task's userdata) holds the task's
+ * options and its runs (one per job whose child is not reaped yet). Each run
+ * holds its job's handle until the child is reaped, then completes or fails
+ * the job.
  *
- * The scheduler has no hook that tells a task its job was given up, nor that
- * frees a task's userdata. Until it has (docs/process.md, "Shutdown"), two
- * public promises stand in:
- *   - Given up (stop_now, a stop's timeout): a stop completes only once no
- *     job is running, so a run still alive at SCHEDULER_STOPPED belongs to a
- *     job the scheduler cancelled: its child gets SIGTERM, then SIGKILL.
- *   - Freed: tempo_scheduler_free answers every pending call with
- *     ECANCELLED before the loop goes. The executor keeps one call pending
- *     for that: a wait_job_result for a job id that never exists (the
- *     "sentinel"). Its ECANCELLED is the executor's cue to kill its children,
- *     reap them, let go of its job handles and free itself — while the loop
- *     (its watches and timers) still exists.
- * A store error answers the sentinel early; it is renewed after a pause (so
- * a failing store is not asked in a tight loop). Only during that pause
- * would a free go unnoticed: the executor and its children would be left
- * (nothing would touch freed memory: every way back into it is a loop
- * watch or timer, or a scheduler callback, and those go with the
- * scheduler). */
+ * The scheduler's task hooks (task.h) bring the rest:
+ *   - cancel: the scheduler gave the job up (stop_now, a stop's timeout,
+ *     free). The group gets SIGTERM, then SIGKILL after kill_grace; the run
+ *     goes on until the child is reaped, and its fail then answers
+ *     ECANCELLED (nothing is recorded: the job was released as cancelled).
+ *   - free_userdata: the registration ended (the scheduler is being freed,
+ *     or the task was replaced and its last job is done with). Any child
+ *     still alive — only ever a cancelled job's — is killed and reaped right
+ *     there, while the loop still exists; the handles are let go; the
+ *     executor is freed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tempo/process.h>
 
-#include "core/sched_internal.h" /* s->loop: the loop our watches and timers go on */
 #include "process_internal.h"
 #include "util/error_internal.h"
 #include "util/options.h"
-
-#define REWAIT_FIRST TEMPO_SECONDS(1)
-#define REWAIT_MAX TEMPO_SECONDS(30)
 
 typedef struct executor executor_t;
 
@@ -47,16 +36,12 @@ typedef struct run {
 } run_t;
 
 struct executor {
-    tempo_scheduler_t *s;
-    tempo_loop_t *loop;
+    tempo_loop_t *loop; /* the scheduler's: our watches and timers go on it */
     char *command, *cwd;
     char **argv, **env;
     size_t output_limit;
     tempo_duration_t timeout, kill_grace;
     run_t *runs;
-    char sentinel_id[64];
-    tempo__timer_t rewait_timer;
-    tempo_duration_t rewait_delay;
 };
 
 /* ---- runs ---- */
@@ -143,15 +128,19 @@ static void run_job(tempo_job_t *job, void *userdata)
     run_link(ex, run);
 }
 
-/* ---- the scheduler's stop and free ---- */
+/* ---- the scheduler's hooks ---- */
 
-static void on_stopped(const tempo_event_t *ev, void *userdata)
+/* Its cancel. A linear search: runs are at most the scheduler's
+ * max_concurrent_jobs, and this is a shutdown path. */
+static void cancel_job(tempo_job_t *job, void *userdata)
 {
-    (void)ev;
     executor_t *ex = userdata;
     for (run_t *run = ex->runs; run; run = run->next) {
-        run->cancelled = true;
-        tempo__process_terminate(run->p);
+        if (run->job == job) {
+            run->cancelled = true;
+            tempo__process_terminate(run->p); /* run_done still comes, on the loop */
+            return;
+        }
     }
 }
 
@@ -164,10 +153,11 @@ static void executor_free(executor_t *ex)
     free(ex);
 }
 
-/* The scheduler is being freed; its loop is still there. SIGKILL every
- * group first, so the children die in parallel while we reap in turn. */
-static void executor_shutdown(executor_t *ex)
+/* Its free_userdata. SIGKILL every group first, so the children die in
+ * parallel while we reap in turn. */
+static void executor_end(void *userdata)
 {
+    executor_t *ex = userdata;
     for (run_t *run = ex->runs; run; run = run->next) {
         run->cancelled = true;
         tempo__process_kill_now(run->p);
@@ -176,49 +166,11 @@ static void executor_shutdown(executor_t *ex)
         run_t *run = ex->runs;
         tempo_job_t *job = run->job;
         run_unlink(run);
-        tempo__process_free(run->p);
+        tempo__process_free(run->p); /* waits for the exit (bounded) and reaps */
         free(run);
-        (void)tempo_job_fail(job, "cancelled: the scheduler was freed"); /* frees the handle */
+        (void)tempo_job_fail(job, "cancelled"); /* ECANCELLED; frees the handle */
     }
-    tempo__timer_stop(ex->loop, &ex->rewait_timer);
     executor_free(ex);
-}
-
-static void sentinel_answered(void *userdata, tempo_status_t status, const tempo_error_t *err,
-                              const tempo_job_result_t *result);
-
-static tempo_status_t sentinel_wait(executor_t *ex, tempo_error_t *err)
-{
-    return tempo_scheduler_wait_job_result(ex->s, ex->sentinel_id, TEMPO_DURATION_NONE, sentinel_answered, ex, err);
-}
-
-static void rewait_later(executor_t *ex)
-{
-    tempo__timer_start_after(ex->loop, &ex->rewait_timer, ex->rewait_delay);
-    ex->rewait_delay = ex->rewait_delay * 2 > REWAIT_MAX ? REWAIT_MAX : ex->rewait_delay * 2;
-}
-
-static void rewait(void *arg)
-{
-    executor_t *ex = arg;
-    if (sentinel_wait(ex, NULL) != TEMPO_OK)
-        rewait_later(ex);
-}
-
-static void sentinel_answered(void *userdata, tempo_status_t status, const tempo_error_t *err,
-                              const tempo_job_result_t *result)
-{
-    (void)err, (void)result;
-    executor_t *ex = userdata;
-    /* ECANCELLED comes from the free alone (scheduler.h: stopping does not
-     * cancel pending calls, and the store is destroyed before the free
-     * answers them). Never ask again then: the free answers pending calls
-     * until none is left, and a new one would be answered in turn, for ever. */
-    if (status == TEMPO_ECANCELLED) {
-        executor_shutdown(ex);
-        return;
-    }
-    rewait_later(ex);
 }
 
 /* ---- registration ---- */
@@ -250,15 +202,10 @@ static executor_t *executor_new(tempo_scheduler_t *s, const tempo_process_task_o
     executor_t *ex = calloc(1, sizeof *ex);
     if (!ex)
         return NULL;
-    ex->s = s;
-    ex->loop = s->loop;
+    ex->loop = tempo_scheduler_loop(s);
     ex->output_limit = o->output_limit;
     ex->timeout = o->timeout;
     ex->kill_grace = o->kill_grace;
-    ex->rewait_delay = REWAIT_FIRST;
-    tempo__timer_init(&ex->rewait_timer, rewait, ex);
-    /* Unique in this process, and never a job's: jobs have UUIDs. */
-    snprintf(ex->sentinel_id, sizeof ex->sentinel_id, "tempo:process-executor:%p", (void *)ex);
     bool ok = (!o->command || (ex->command = strdup(o->command))) && (!o->cwd || (ex->cwd = strdup(o->cwd))) &&
               (!o->argv || (ex->argv = tempo__strv_dup(o->argv))) && (!o->env || (ex->env = tempo__strv_dup(o->env)));
     if (!ok) {
@@ -283,14 +230,6 @@ tempo_status_t tempo_scheduler_add_process_task(tempo_scheduler_t *s, const temp
     executor_t *ex = executor_new(s, &o);
     if (!ex)
         return tempo__error_set(err, TEMPO_ENOMEM, "add_process_task '%s': out of memory", o.id);
-    uint64_t sub = 0;
-    rc = tempo_scheduler_subscribe(s, TEMPO_EVENT_SCHEDULER_STOPPED, on_stopped, ex, &sub, err);
-    if (rc == TEMPO_OK && (rc = sentinel_wait(ex, err)) != TEMPO_OK)
-        tempo_scheduler_unsubscribe(s, sub);
-    if (rc != TEMPO_OK) {
-        executor_free(ex);
-        return tempo__error_prefix(err, rc, "add_process_task '%s'", o.id);
-    }
     tempo_task_options_t t = TEMPO_TASK_OPTIONS_INIT;
     t.id = o.id;
     t.fn = run_job;
@@ -298,8 +237,13 @@ tempo_status_t tempo_scheduler_add_process_task(tempo_scheduler_t *s, const temp
     t.max_running_jobs = o.max_running_jobs;
     t.misfire_grace_time = o.misfire_grace_time;
     t.metadata = o.metadata;
-    /* Validated above, so only ENOMEM can fail it; the executor then
-     * stays, idle, until the scheduler is freed (its sentinel cannot be
-     * taken back). Last: a TASK_ADDED subscriber may free the scheduler. */
-    return tempo_scheduler_add_task(s, &t, err);
+    t.cancel = cancel_job;
+    t.free_userdata = executor_end;
+    /* On success the registration owns the executor (executor_end frees
+     * it, maybe already inside this call: a TASK_ADDED subscriber may free
+     * the scheduler), so nothing here touches it afterwards. */
+    rc = tempo_scheduler_add_task(s, &t, err);
+    if (rc != TEMPO_OK)
+        executor_free(ex); /* validated above: only ENOMEM, which add_task's message names */
+    return rc;
 }

@@ -438,6 +438,12 @@ static bool children_gone(void *arg)
     return pf_no_children();
 }
 
+static bool a_child_exists(void *arg)
+{
+    (void)arg;
+    return !pf_no_children();
+}
+
 static void test_stop_now_kills_child(void **state)
 {
     fx_t *fx = *state;
@@ -452,6 +458,133 @@ static void test_stop_now_kills_child(void **state)
     /* SIGTERM (then SIGKILL after the grace) and reaped, with the loop. */
     assert_true(pf_run_until_fn(&fx->host, children_gone, NULL, PF_WAIT_MS));
     assert_true(pf_pid_dead(pid));
+    unlink(path);
+}
+
+/* Polls for what the loop cannot show (a signalled child dying) without
+ * running the loop, bounded: so nothing the loop would do can be what
+ * signalled it. */
+static bool dead_without_the_loop(pid_t pid)
+{
+    long long until = pf_now_ms() + PF_WAIT_MS;
+    while (!pf_pid_dead(pid) && pf_now_ms() < until) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return pf_pid_dead(pid);
+}
+
+/* The task's cancel hook signals the group inside tempo_scheduler_stop_now:
+ * the child dies before the loop runs again, so before the stop's callback
+ * (which comes from the loop). It is reaped on the loop, right after. */
+static void test_stop_now_signals_child_inside_the_call(void **state)
+{
+    fx_t *fx = *state;
+    job_t j;
+    char path[256];
+    pid_t pid = start_sleeper(fx, &j, path, sizeof path);
+    bool is_stopped = false;
+    assert_int_equal(tempo_scheduler_stop_now(fx->s, stopped, &is_stopped), TEMPO_OK);
+    assert_true(dead_without_the_loop(pid)); /* SIGTERM came from inside stop_now */
+    assert_false(is_stopped);
+    assert_false(pf_no_children()); /* a zombie until the loop reaps it */
+    assert_true(pf_run_until(&fx->host, &is_stopped, PF_WAIT_MS));
+    assert_true(pf_run_until(&fx->host, &j.done, PF_WAIT_MS));
+    assert_int_equal(j.outcome, TEMPO_OUTCOME_CANCELLED);
+    assert_true(pf_run_until_fn(&fx->host, children_gone, NULL, PF_WAIT_MS));
+    unlink(path);
+}
+
+/* A graceful stop whose timeout passes gives the job up: SIGTERM then. */
+static void test_stop_timeout_kills_child(void **state)
+{
+    fx_t *fx = *state;
+    job_t j;
+    char path[256];
+    pid_t pid = start_sleeper(fx, &j, path, sizeof path);
+    bool is_stopped = false;
+    long long t0 = pf_now_ms();
+    assert_int_equal(tempo_scheduler_stop(fx->s, TEMPO_SECONDS(1) / 5, stopped, &is_stopped), TEMPO_OK);
+    assert_true(pf_run_until(&fx->host, &is_stopped, PF_WAIT_MS));
+    assert_true(pf_now_ms() - t0 >= 200);
+    assert_true(pf_wait_dead(&fx->host, pid));
+    assert_true(pf_run_until(&fx->host, &j.done, PF_WAIT_MS));
+    assert_int_equal(j.outcome, TEMPO_OUTCOME_CANCELLED);
+    assert_true(pf_run_until_fn(&fx->host, children_gone, NULL, PF_WAIT_MS));
+    unlink(path);
+}
+
+/* A command that ignores SIGTERM gets SIGKILL after kill_grace — also when
+ * the stop that gave it up has long completed (the run lives on the loop). */
+static void test_stop_now_kill_grace_for_deaf_child(void **state)
+{
+    fx_t *fx = *state;
+    char path[256], line[512];
+    pf_temp_path(path, sizeof path);
+    snprintf(line, sizeof line, "trap '' TERM; echo $$ > %s; while :; do sleep 0.05; done", path);
+    tempo_process_task_options_t o = TEMPO_PROCESS_TASK_OPTIONS_INIT;
+    o.id = "deaf";
+    o.command = line;
+    o.kill_grace = TEMPO_SECONDS(1) / 4;
+    add_task(fx, &o);
+    job_t j;
+    submit(fx, &j, "deaf", NULL);
+    long long deadline = pf_now_ms() + PF_WAIT_MS;
+    while (pf_read_int(path) == 0 && pf_now_ms() < deadline)
+        pf_run_once(&fx->host, 10);
+    pid_t pid = (pid_t)pf_read_int(path);
+    assert_true(pid > 0);
+    bool is_stopped = false;
+    long long t0 = pf_now_ms();
+    assert_int_equal(tempo_scheduler_stop_now(fx->s, stopped, &is_stopped), TEMPO_OK);
+    assert_true(pf_run_until(&fx->host, &is_stopped, PF_WAIT_MS));
+    assert_false(pf_pid_dead(pid)); /* SIGTERM ignored */
+    assert_true(pf_run_until_fn(&fx->host, children_gone, NULL, PF_WAIT_MS));
+    assert_true(pf_now_ms() - t0 >= 250); /* killed after the grace, not before */
+    unlink(path);
+}
+
+/* Registering the id again: the running job finishes under the old
+ * options (its executor goes when it is done: ASan checks the leak), new
+ * jobs run the new command. */
+static void test_replaced_task_finishes_running_jobs(void **state)
+{
+    fx_t *fx = *state;
+    tempo_process_task_options_t o = TEMPO_PROCESS_TASK_OPTIONS_INIT;
+    o.id = "r";
+    o.command = "sleep 0.2; echo old";
+    add_task(fx, &o);
+    job_t old_job, new_job;
+    submit(fx, &old_job, "r", NULL);
+    assert_true(pf_run_until_fn(&fx->host, a_child_exists, NULL, PF_WAIT_MS));
+    o.command = "echo new";
+    add_task(fx, &o);
+    submit(fx, &new_job, "r", NULL);
+    wait_jobs(fx, &old_job, 1);
+    wait_jobs(fx, &new_job, 1);
+    assert_string_equal(doc_str(old_job.value, "stdout"), "old\n");
+    assert_string_equal(doc_str(new_job.value, "stdout"), "new\n");
+    job_clear(&old_job);
+    job_clear(&new_job);
+}
+
+/* Replaced while its child runs, then the scheduler freed: the old
+ * registration's child is killed and reaped by the free too. */
+static void test_replaced_task_then_freed(void **state)
+{
+    fx_t *fx = *state;
+    job_t j;
+    char path[256];
+    pid_t pid = start_sleeper(fx, &j, path, sizeof path);
+    tempo_process_task_options_t o = TEMPO_PROCESS_TASK_OPTIONS_INIT;
+    o.id = "sleeper";
+    o.command = "true";
+    add_task(fx, &o);
+    tempo_scheduler_free(fx->s);
+    fx->s = NULL;
+    assert_true(pf_pid_dead(pid));
+    assert_true(pf_no_children());
+    assert_int_equal(j.status, TEMPO_ECANCELLED);
     unlink(path);
 }
 
@@ -475,6 +608,40 @@ static void test_graceful_stop_waits_for_child(void **state)
     job_clear(&j);
 }
 
+/* A stopped scheduler with a process task arms nothing, so the host's
+ * ev_run(loop, 0) returns (the executor keeps no call pending any more).
+ * A 5 s guard, unref'd so it does not itself keep the loop alive, breaks
+ * the run otherwise. */
+static void guard_fired(struct ev_loop *evloop, ev_timer *w, int revents)
+{
+    (void)revents;
+    *(bool *)w->data = true;
+    ev_break(evloop, EVBREAK_ALL);
+}
+
+static void test_stopped_scheduler_lets_ev_run_return(void **state)
+{
+    fx_t *fx = *state;
+    add_sh_task(fx);
+    job_t j;
+    run_job(fx, &j, "sh", "{\"command\": \"true\"}");
+    assert_int_equal(j.outcome, TEMPO_OUTCOME_SUCCESS);
+    job_clear(&j);
+    bool is_stopped = false;
+    assert_int_equal(tempo_scheduler_stop(fx->s, TEMPO_SECONDS(5), stopped, &is_stopped), TEMPO_OK);
+    assert_true(pf_run_until(&fx->host, &is_stopped, PF_WAIT_MS));
+    bool fired = false;
+    ev_timer guard;
+    ev_timer_init(&guard, guard_fired, 5., 0.);
+    guard.data = &fired;
+    ev_timer_start(fx->host.evloop, &guard);
+    ev_unref(fx->host.evloop);
+    ev_run(fx->host.evloop, 0);
+    ev_ref(fx->host.evloop);
+    ev_timer_stop(fx->host.evloop, &guard);
+    assert_false(fired);
+}
+
 /* A subscriber frees the scheduler from inside its own callback (a job's
  * release) while another job's child runs: the free happens inside the
  * loop's dispatch, and the child is still killed and reaped before it
@@ -494,12 +661,6 @@ static void free_on_release(const tempo_event_t *ev, void *ud)
     c->fx->s = NULL;
     c->freed = true;
     c->children_left = !pf_no_children();
-}
-
-static bool a_child_exists(void *arg)
-{
-    (void)arg;
-    return !pf_no_children();
 }
 
 static void test_freed_from_inside_a_callback(void **state)
@@ -669,7 +830,13 @@ int main(void)
         T(test_fifty_concurrent_children),
         T(test_scheduler_freed_while_child_runs),
         T(test_stop_now_kills_child),
+        T(test_stop_now_signals_child_inside_the_call),
+        T(test_stop_timeout_kills_child),
+        T(test_stop_now_kill_grace_for_deaf_child),
+        T(test_replaced_task_finishes_running_jobs),
+        T(test_replaced_task_then_freed),
         T(test_graceful_stop_waits_for_child),
+        T(test_stopped_scheduler_lets_ev_run_return),
         T(test_freed_from_inside_a_callback),
         T(test_background_runner),
         T(test_bad_options),
