@@ -5,7 +5,11 @@
  * runs. Real processes (mp_node), real time, a real store:
  *
  *     test_multiprocess sqlite     a file in a fresh temporary directory
- *     test_multiprocess mongodb    $TEMPO_TEST_MONGODB_URI (a fresh database)
+ *     test_multiprocess mongodb    $TEMPO_TEST_MONGODB_URI, else the URI in the
+ *                                  file $TEMPO_MONGO_URI_FILE (the FerretDB
+ *                                  fixture's); a fresh database per case. With
+ *                                  $TEMPO_MONGO_SCRIPT also: a server of its own
+ *                                  restarted in the middle of a run.
  *
  * Waiting here is for conditions (lines in the shared log), bounded by
  * deadlines; the only fixed waits are the scenario's own downtime. */
@@ -30,7 +34,7 @@
 
 #define NODES 3
 
-static char store_uri[1024], dir[256], log_path[300], node_bin[1024];
+static char store_uri[1024], dir[256], log_path[300], node_bin[1024], mongo_base[1024];
 static const char *kind;
 static int scenario;
 
@@ -59,8 +63,7 @@ static int setup(void **state)
     if (strcmp(kind, "sqlite") == 0) {
         snprintf(store_uri, sizeof store_uri, "sqlite:%s/store.db", dir);
     } else {
-        const char *base = getenv("TEMPO_TEST_MONGODB_URI");
-        assert_non_null(base);
+        const char *base = mongo_base;
         /* mongodb://host:port[/db][?opts] -> mongodb://host:port/<fresh db>[?opts] */
         const char *hosts = strstr(base, "://");
         assert_non_null(hosts);
@@ -486,19 +489,108 @@ static void test_restart(void **state)
     mp_log_free(&log);
 }
 
+/* The server goes down for a few seconds in the middle of a run and comes
+ * back on the same port with its data: the processes ride it out by
+ * themselves (store errors, retries with backoff) and every fire still runs
+ * exactly once. */
+static void server(const char *cmd, const char *state_dir)
+{
+    char line[1400];
+    snprintf(line, sizeof line, "bash '%s' %s '%s' >/dev/null", getenv("TEMPO_MONGO_SCRIPT"), cmd, state_dir);
+    if (system(line) != 0)
+        fail_msg("ferretdb-test.sh %s failed", cmd);
+}
+
+static void test_server_restart(void **state)
+{
+    (void)state;
+    if (!getenv("TEMPO_MONGO_SCRIPT") || getenv("TEMPO_TEST_MONGODB_URI")) {
+        /* A server we cannot restart (the user's own): say so. */
+        print_message("[  SKIP    ] the server restart needs FerretDB started by this test "
+                      "(TEMPO_MONGO_SCRIPT set, TEMPO_TEST_MONGODB_URI unset)\n");
+        skip();
+    }
+    char state_dir[300], uri_file[340], base[900];
+    snprintf(state_dir, sizeof state_dir, "%s/server", dir);
+    snprintf(uri_file, sizeof uri_file, "%s/uri", state_dir);
+    server("start", state_dir);
+    FILE *f = fopen(uri_file, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(base, sizeof base, f));
+    fclose(f);
+    base[strcspn(base, "\n")] = '\0';
+    snprintf(store_uri, sizeof store_uri, "%s%stempo_mp_restart", base, base[strlen(base) - 1] == '/' ? "" : "/");
+    int64_t start = next_second(now_us() + 3000000);
+    want_t w = {30, "s", start, 1000000, start + 19 * 1000000};
+    pid_t pids[NODES];
+    const char *names[NODES] = {"node-a", "node-b", "node-c"};
+    for (int i = 0; i < NODES; i++)
+        pids[i] = spawn(&(spawn_args_t){.name = names[i], .schedules = w.schedules, .start = start,
+                                        .end = w.last, .lease_ms = 10000});
+    mp_log_t log = {0};
+    want_t first = w;
+    first.last = start + 4 * 1000000;
+    bool ok = wait_log(&log, all_done, &first, start + 40 * 1000000);
+    if (ok) {
+        server("stop", state_dir);
+        sleep_ms(3000); /* down: the scenario itself */
+        server("start", state_dir);
+        ok = wait_log(&log, all_done, &w, w.last + 90 * 1000000);
+    }
+    sleep_ms(1500);
+    stop_all(pids, NODES);
+    server("stop", state_dir);
+    mp_log_read(log_path, &log);
+    if (!ok)
+        fail_msg("not every fire ran after the server came back");
+    int dups = 0;
+    for (int i = 0; i < w.schedules; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "s%03d", i);
+        for (int64_t at = w.start; at <= w.last; at += w.period)
+            dups += mp_count(&log, "done", id, at) != 1;
+    }
+    print_message("[          ] %s: server down 3 s mid-run; %d fires, not done exactly once: %d\n", kind,
+                  w.schedules * fires_of(&w), dups);
+    assert_int_equal(dups, 0);
+    mp_log_free(&log);
+}
+
+/* The MongoDB server's URI: the environment's, or the fixture's file. */
+static void find_mongo(void)
+{
+    const char *env = getenv("TEMPO_TEST_MONGODB_URI"), *file = getenv("TEMPO_MONGO_URI_FILE");
+    if (env && *env) {
+        snprintf(mongo_base, sizeof mongo_base, "%s", env);
+        return;
+    }
+    FILE *f = file ? fopen(file, "r") : NULL;
+    if (!f || !fgets(mongo_base, sizeof mongo_base, f)) {
+        if (f)
+            fclose(f);
+        tempo_test_skip("no MongoDB server: TEMPO_TEST_MONGODB_URI unset and no URI from the FerretDB fixture");
+    }
+    fclose(f);
+    mongo_base[strcspn(mongo_base, "\n")] = '\0';
+}
+
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "sqlite";
     const char *bin = getenv("TEMPO_BINARY_DIR");
     snprintf(node_bin, sizeof node_bin, "%s/bin/mp_node", bin ? bin : ".");
-    if (strcmp(kind, "mongodb") == 0 && !getenv("TEMPO_TEST_MONGODB_URI"))
-        tempo_test_skip("no MongoDB server (TEMPO_TEST_MONGODB_URI unset)");
+    if (strcmp(kind, "mongodb") == 0)
+        find_mongo();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+        /* MongoDB only: the server restarted mid-run (last, so it is left
+         * out for SQLite, which has no server). */
+        cmocka_unit_test_setup_teardown(test_server_restart, setup, teardown),
     };
+    size_t n = sizeof tests / sizeof tests[0] - (strcmp(kind, "mongodb") == 0 ? 0 : 1);
     char name[64];
     snprintf(name, sizeof name, "multi-process on %s", kind);
-    return cmocka_run_group_tests_name(name, tests, NULL, NULL);
+    return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
 }
