@@ -139,6 +139,61 @@ static void maybe_retry(tempo__run_t *run, const tempo_event_t *ev, const char *
     bson_destroy(&args);
 }
 
+/* A success is logged with the first line of what the command printed,
+ * which is in its stored result (the event does not carry it). */
+typedef struct ok_line {
+    tempo__run_t *run;
+    char name[TEMPO__RUNFILE_NAME_MAX + 1];
+    char took[32];
+} ok_line_t;
+
+static void first_line(const bson_t *doc, const char *key, char *out, size_t size)
+{
+    bson_iter_t it;
+    out[0] = '\0';
+    if (!doc || !bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_UTF8(&it))
+        return;
+    const char *text = bson_iter_utf8(&it, NULL);
+    size_t n = strcspn(text, "\r\n");
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    for (char *p = out; *p; p++) /* keep the log one line per entry */
+        if ((unsigned char)*p < 0x20)
+            *p = '?';
+}
+
+static void got_ok_result(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_job_result_t *res)
+{
+    (void)err;
+    ok_line_t *c = ud;
+    char out[160] = "";
+    if (status == TEMPO_OK && res) {
+        first_line(res->return_value, "stdout", out, sizeof out);
+        if (!out[0])
+            first_line(res->return_value, "stderr", out, sizeof out);
+    }
+    if (status != TEMPO_ECANCELLED)
+        tempo__run_log(c->run, "%s ok%s%s%s", c->name, c->took, out[0] ? ": " : "", out);
+    free(c);
+}
+
+static void log_ok(tempo__run_t *run, const tempo_event_t *ev, const char *name, const char *took)
+{
+    ok_line_t *c = calloc(1, sizeof *c);
+    tempo_error_t err;
+    if (c) {
+        c->run = run;
+        snprintf(c->name, sizeof c->name, "%s", name);
+        snprintf(c->took, sizeof c->took, "%s", took);
+        if (tempo_scheduler_get_job_result(run->s, ev->job_id, got_ok_result, c, &err) == TEMPO_OK)
+            return;
+        free(c);
+    }
+    tempo__run_log(run, "%s ok%s", name, took);
+}
+
 static void on_released(tempo__run_t *run, const tempo_event_t *ev)
 {
     const char *name = name_of(ev);
@@ -149,7 +204,7 @@ static void on_released(tempo__run_t *run, const tempo_event_t *ev)
         snprintf(took, sizeof took, " %.2f s", (double)(tempo_time_now() - began) / 1e6);
     const char *msg = ev->message ? ev->message : "";
     switch (ev->outcome) {
-    case TEMPO_OUTCOME_SUCCESS: tempo__run_log(run, "%s ok%s", name, took); break;
+    case TEMPO_OUTCOME_SUCCESS: log_ok(run, ev, name, took); break;
     case TEMPO_OUTCOME_ERROR:
         tempo__run_log(run, "%s failed%s: %s", name, took, msg);
         maybe_retry(run, ev, name, attempt);
