@@ -54,3 +54,8 @@ tempo_add_test(NAME test_mongo_server_down
   LINK tempo_store_conformance tempo_mongo_test
   LABELS mongo TIMEOUT 300
   ENV "TEMPO_MONGO_SCRIPT=${TEMPO_MONGO_SCRIPT};TEMPO_MONGO_DOWN_STATE=${PROJECT_BINARY_DIR}/tests/mongo-down")
+
+# One FerretDB serves them all, and it is slow under concurrent load (most
+# queries scan a collection): run them one at a time, not beside each other.
+set_tests_properties(test_store_conformance_mongo test_mongo_quarantine test_mongo_concurrent
+  PROPERTIES RESOURCE_LOCK ferretdb)
