@@ -23,7 +23,8 @@ add_library(tempo_mongo_test STATIC ${TEMPO_MONGO_TEST_DIR}/mongo_test.c)
 target_include_directories(tempo_mongo_test PUBLIC ${TEMPO_MONGO_TEST_DIR})
 target_link_libraries(tempo_mongo_test PUBLIC tempo_mongo tempo_test_support PRIVATE tempo_warnings)
 
-set(TEMPO_MONGO_ENV "TEMPO_MONGO_URI_FILE=${TEMPO_MONGO_STATE}/uri")
+set(TEMPO_MONGO_TSAN "TSAN_OPTIONS=halt_on_error=1:suppressions=${TEMPO_MONGO_TEST_DIR}/tsan-mongoc.supp")
+set(TEMPO_MONGO_ENV "TEMPO_MONGO_URI_FILE=${TEMPO_MONGO_STATE}/uri;${TEMPO_MONGO_TSAN}")
 
 tempo_add_test(NAME test_store_conformance_mongo
   SOURCES ${PROJECT_SOURCE_DIR}/tests/conformance/store_mongo.c
@@ -42,20 +43,29 @@ tempo_add_test(NAME test_mongo_concurrent
   LINK tempo_store_conformance tempo_mongo_test
   LABELS mongo ENV ${TEMPO_MONGO_ENV} FIXTURES_REQUIRED mongo_server TIMEOUT 600)
 
+# What exactly-once rests on: the server's atomic primitives under
+# concurrent clients, and the store's lease moves racing across two
+# instances (late release vs takeover or reaping, a job made again after it
+# ran, a claim whose maker died).
+tempo_add_test(NAME test_mongo_races
+  SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_races.c
+  LINK tempo_store_conformance tempo_mongo_test Threads::Threads
+  LABELS mongo ENV ${TEMPO_MONGO_ENV} FIXTURES_REQUIRED mongo_server TIMEOUT 300)
+
 # Bad URIs and options, and a server that is not there (no fixture needed).
 tempo_add_test(NAME test_mongo_errors
   SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_errors.c
   LINK tempo_store_conformance tempo_mongo_test
-  LABELS mongo)
+  LABELS mongo ENV ${TEMPO_MONGO_TSAN})
 
 # A server of its own, stopped and restarted mid-test.
 tempo_add_test(NAME test_mongo_server_down
   SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_server_down.c
   LINK tempo_store_conformance tempo_mongo_test
   LABELS mongo TIMEOUT 300
-  ENV "TEMPO_MONGO_SCRIPT=${TEMPO_MONGO_SCRIPT};TEMPO_MONGO_DOWN_STATE=${PROJECT_BINARY_DIR}/tests/mongo-down")
+  ENV "TEMPO_MONGO_SCRIPT=${TEMPO_MONGO_SCRIPT};TEMPO_MONGO_DOWN_STATE=${PROJECT_BINARY_DIR}/tests/mongo-down;${TEMPO_MONGO_TSAN}")
 
 # One FerretDB serves them all, and it is slow under concurrent load (most
 # queries scan a collection): run them one at a time, not beside each other.
-set_tests_properties(test_store_conformance_mongo test_mongo_quarantine test_mongo_concurrent
+set_tests_properties(test_store_conformance_mongo test_mongo_quarantine test_mongo_concurrent test_mongo_races
   PROPERTIES RESOURCE_LOCK ferretdb)
