@@ -61,9 +61,14 @@ typedef struct tempo_job_options {
     tempo_time_t at;             /* NONE (default) = now */
     tempo_duration_t misfire_grace_time; /* start deadline = at + this; NONE (default) = the task's */
     tempo_duration_t result_expiration;    /* default 0 = keep no result */
+    /* NULL (default): none. A schedule the job belongs to, e.g. an extra run
+     * of it: the job and its result carry this id (its result is listed
+     * with the schedule's, tempo_scheduler_list_results), and a finished
+     * schedule is kept until the job is gone. Copied; need not exist. */
+    const char *schedule_id;
 } tempo_job_options_t;
 #define TEMPO_JOB_OPTIONS_INIT \
-    { sizeof(tempo_job_options_t), NULL, NULL, TEMPO_TIME_NONE, TEMPO_DURATION_NONE, 0 }
+    { sizeof(tempo_job_options_t), NULL, NULL, TEMPO_TIME_NONE, TEMPO_DURATION_NONE, 0, NULL }
 
 #ifdef __cplusplus
 }

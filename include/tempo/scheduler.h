@@ -56,6 +56,9 @@ typedef void (*tempo_schedules_cb)(void *userdata, tempo_status_t status, const 
                                    const tempo_schedule_record_t *schedules, size_t count);
 typedef void (*tempo_result_cb)(void *userdata, tempo_status_t status, const tempo_error_t *err,
                                 const tempo_job_result_t *result);
+/* Results, newest first; borrowed until the callback returns. */
+typedef void (*tempo_results_cb)(void *userdata, tempo_status_t status, const tempo_error_t *err,
+                                 const tempo_job_result_t *results, size_t count);
 
 /* Create a scheduler on `loop` with `store` (NULL: a new memory store). On
  * success it owns both; on failure the caller still does. opts may be NULL. */
@@ -137,6 +140,14 @@ TEMPO_API tempo_status_t tempo_scheduler_add_job(tempo_scheduler_t *scheduler,
 TEMPO_API tempo_status_t tempo_scheduler_get_job_result(tempo_scheduler_t *scheduler, const char *job_id,
                                                         tempo_result_cb cb, void *userdata,
                                                         tempo_error_t *err);
+/* The stored results of the jobs of `schedule_id` (NULL: of every job),
+ * newest finished_at first (ties by job id), at most `limit` (0: all);
+ * results expired by the loop's clock are left out. Only results kept by
+ * their job's result_expiration are stored. EUNSUPPORTED (returned) for a
+ * store that cannot list results; EINVAL for an empty schedule_id. */
+TEMPO_API tempo_status_t tempo_scheduler_list_results(tempo_scheduler_t *scheduler, const char *schedule_id,
+                                                      size_t limit, tempo_results_cb cb, void *userdata,
+                                                      tempo_error_t *err);
 /* Call back when the job has a result (at once if it already has one), or
  * with ETIMEOUT after `timeout` (NONE: no limit). The result is delivered
  * even when the job's result_expiration is 0. */

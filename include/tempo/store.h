@@ -148,6 +148,9 @@ typedef void (*tempo_store_result_cb)(void *userdata, tempo_status_t status, con
                                       const tempo_job_result_t *result);
 typedef void (*tempo_store_time_cb)(void *userdata, tempo_status_t status, const tempo_error_t *err,
                                     tempo_time_t when);
+/* Results, newest first; `results` is NULL when count is 0. */
+typedef void (*tempo_store_results_cb)(void *userdata, tempo_status_t status, const tempo_error_t *err,
+                                       const tempo_job_result_t *results, size_t count);
 
 /* What a scheduler hands back when it releases an acquired schedule: the new
  * state, and the jobs it made from the due fire times. The store adds the jobs
@@ -260,6 +263,18 @@ typedef struct tempo_store_ops {
      * before any other operation. Reports run on the loop thread, each before
      * the callback of the operation that met the record. */
     void (*set_quarantine_cb)(void *self, tempo_store_quarantine_cb cb, void *userdata);
+
+    /* Optional (NULL, or a `size` that ends before it: the store cannot list
+     * results; callers answer TEMPO_EUNSUPPORTED). Added after the first
+     * release, hence at the end.
+     * The stored results not expired at `now` (expires_at > now, as
+     * get_job_result), of the jobs of `schedule_id` (NULL: of every job,
+     * with or without a schedule), newest finished_at first, ties by job id
+     * (ascending); at most `limit` of them (0: all). EINVAL for an empty
+     * schedule_id or now == NONE. A stored result that cannot be decoded
+     * fails the call (EFORMAT naming its job), as get_job_result does. */
+    void (*list_results)(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                         tempo_store_results_cb cb, void *ud);
 } tempo_store_ops_t;
 
 /* A store: its ops and its private state. */

@@ -89,6 +89,12 @@ static void dead_cleanup(void *self, tempo_time_t now, tempo_store_status_cb cb,
     (void)self, (void)now, (void)cb, (void)ud;
 }
 
+static void dead_list_results(void *self, const char *sid, tempo_time_t now, size_t limit, tempo_store_results_cb cb,
+                              void *ud)
+{
+    (void)self, (void)sid, (void)now, (void)limit, (void)cb, (void)ud;
+}
+
 static const tempo_store_ops_t dead_ops = {
     .size = sizeof(tempo_store_ops_t),
     .name = "freed",
@@ -114,6 +120,7 @@ static const tempo_store_ops_t dead_ops = {
     .extend_leases = dead_extend_leases,
     .reap_abandoned = dead_reap,
     .cleanup = dead_cleanup,
+    .list_results = dead_list_results,
 };
 
 static tempo_store_t dead_store = {&dead_ops, NULL};

@@ -1,5 +1,5 @@
-/* Public job calls: queue a job without a schedule, read a result, wait for
- * one.
+/* Public job calls: queue a job without a schedule, read a result, list
+ * the stored results, wait for one.
  *
  * Waiting: a waiter first asks the store (the job may be long finished); if
  * there is no result yet it stays on the scheduler's list until a job of
@@ -7,6 +7,7 @@
  * also for jobs whose results are not kept), or its timeout fires. A job run
  * by another process is seen only if its result is stored, so waiters also
  * re-ask the store every poll_interval. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static void job_added(void *ud, tempo_status_t status, const tempo_error_t *err)
         tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ADDED);
         ev.job_id = op->id;
         ev.task_id = op->task_id;
+        ev.schedule_id = op->extra; /* NULL: none */
         ev.scheduled_fire_time = op->when;
         tempo__emit(s, &ev);
         if (s->state == SCHED_FREED)
@@ -66,6 +68,8 @@ static tempo_status_t scheduler_add_job_unlocked(tempo_scheduler_t *s, const tem
         return tempo__error_set(err, TEMPO_EINVAL, "add_job: misfire_grace_time must be >= 0 or NONE");
     if (o.result_expiration < 0)
         return tempo__error_set(err, TEMPO_EINVAL, "add_job: result_expiration must be >= 0");
+    if (o.schedule_id && (!o.schedule_id[0] || strlen(o.schedule_id) > 255))
+        return tempo__error_set(err, TEMPO_EINVAL, "add_job: schedule_id must be 1-255 bytes (or NULL)");
 
     tempo_time_t now = tempo_loop_now(s->loop);
     tempo_time_t at = o.at == TEMPO_TIME_NONE ? now : o.at;
@@ -78,9 +82,17 @@ static tempo_status_t scheduler_add_job_unlocked(tempo_scheduler_t *s, const tem
         return tempo__error_set(err, TEMPO_ENOMEM, "add_job: out of memory");
     snprintf(op->task_id, sizeof op->task_id, "%s", o.task_id);
     op->when = at;
+    if (o.schedule_id) { /* for the JOB_ADDED event */
+        if (!(op->extra = strdup(o.schedule_id))) {
+            tempo__op_discard(op);
+            return tempo__error_set(err, TEMPO_ENOMEM, "add_job: out of memory");
+        }
+        op->free_extra = free;
+    }
     tempo_job_record_t job = {
         .id = op->id,
         .task_id = o.task_id,
+        .schedule_id = o.schedule_id,
         .args = o.args,
         .scheduled_fire_time = at,
         .original_fire_time = at,
@@ -118,6 +130,73 @@ static tempo_status_t scheduler_get_job_result_unlocked(tempo_scheduler_t *s, co
     if (!op)
         return tempo__error_set(err, TEMPO_ENOMEM, "get_job_result: out of memory");
     s->store->ops->get_job_result(s->store->self, op->id, got_result, op);
+    return TEMPO_OK;
+}
+
+/* ---- list_results ----
+ *
+ * The op list answers four kinds of callback (sched_internal.h); a list of
+ * results travels through an OP_RESULT op whose callback is results_relay()
+ * and whose userdata is a relay holding the caller's callback. Stop and
+ * free cancel it like every op (the relay then passes ECANCELLED on, with
+ * no results); the store's answer is parked in the relay just before the op
+ * is finished, so it reaches the caller through the same single path. */
+
+typedef struct results_relay {
+    tempo_results_cb cb;
+    void *userdata;
+    const tempo_job_result_t *results; /* the store's, during the answer only */
+    size_t count;
+} results_relay_t;
+
+static void results_relay(void *ud, tempo_status_t status, const tempo_error_t *err,
+                          const tempo_job_result_t *unused)
+{
+    (void)unused;
+    results_relay_t *r = ud;
+    if (r->cb)
+        r->cb(r->userdata, status, err, status == TEMPO_OK ? r->results : NULL, status == TEMPO_OK ? r->count : 0);
+}
+
+static void got_results(void *ud, tempo_status_t status, const tempo_error_t *err,
+                        const tempo_job_result_t *results, size_t count)
+{
+    tempo__op_t *op = ud;
+    results_relay_t *r = op->extra;
+    r->results = results;
+    r->count = count;
+    tempo__op_finish_result(op, status, err, NULL); /* frees the relay after the callback */
+}
+
+static bool store_lists_results(const tempo_store_t *store)
+{
+    const tempo_store_ops_t *ops = store->ops;
+    return ops->size >= offsetof(tempo_store_ops_t, list_results) + sizeof ops->list_results &&
+           ops->list_results != NULL;
+}
+
+static tempo_status_t scheduler_list_results_unlocked(tempo_scheduler_t *s, const char *schedule_id, size_t limit,
+                                                      tempo_results_cb cb, void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return tempo__error_set(err, TEMPO_EINVAL, "list_results: scheduler is NULL");
+    if (schedule_id && (!schedule_id[0] || strlen(schedule_id) > 255))
+        return tempo__error_set(err, TEMPO_EINVAL, "list_results: schedule id must be 1-255 bytes (NULL: all)");
+    if (!store_lists_results(s->store))
+        return tempo__error_set(err, TEMPO_EUNSUPPORTED, "list_results: store '%s' cannot list results",
+                                s->store->ops->name ? s->store->ops->name : "?");
+    results_relay_t *relay = calloc(1, sizeof *relay);
+    tempo__op_t *op = relay ? tempo__op_new(s, OP_RESULT, (void (*)(void))results_relay, relay, schedule_id) : NULL;
+    if (!op) {
+        free(relay);
+        return tempo__error_set(err, TEMPO_ENOMEM, "list_results: out of memory");
+    }
+    relay->cb = cb;
+    relay->userdata = userdata;
+    op->extra = relay;
+    op->free_extra = free;
+    s->store->ops->list_results(s->store->self, schedule_id ? op->id : NULL, tempo_loop_now(s->loop), limit,
+                                got_results, op);
     return TEMPO_OK;
 }
 
@@ -282,6 +361,18 @@ tempo_status_t tempo_scheduler_wait_job_result(tempo_scheduler_t *s, const char 
         return scheduler_wait_job_result_unlocked(s, job_id, timeout, cb, userdata, err);
     tempo__loop_lock(s->loop);
     tempo_status_t rc_ = scheduler_wait_job_result_unlocked(s, job_id, timeout, cb, userdata, err);
+    tempo__loop_unlock(s->loop);
+    return rc_;
+}
+
+/* The public entry: under the loop's big lock when a runner set one. */
+tempo_status_t tempo_scheduler_list_results(tempo_scheduler_t *s, const char *schedule_id, size_t limit,
+                                            tempo_results_cb cb, void *userdata, tempo_error_t *err)
+{
+    if (!s)
+        return scheduler_list_results_unlocked(s, schedule_id, limit, cb, userdata, err);
+    tempo__loop_lock(s->loop);
+    tempo_status_t rc_ = scheduler_list_results_unlocked(s, schedule_id, limit, cb, userdata, err);
     tempo__loop_unlock(s->loop);
     return rc_;
 }

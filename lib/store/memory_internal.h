@@ -8,7 +8,7 @@
  *   memory_acquire.c      acquire / release schedules, next_schedule_time
  *   memory_jobs.c         job records, their queues, lease expiry
  *   memory_job_acquire.c  acquire / release jobs, next_job_time, reaping
- *   memory_leases.c       extend_leases, cleanup, results
+ *   memory_leases.c       extend_leases, cleanup, results (one, or a list)
  *
  * Everything runs on the loop thread; no locks. docs/stores.md describes the
  * indexes and what each operation costs.
@@ -140,7 +140,8 @@ typedef enum mem_op_kind {
     MEM_OP_JOBS,
     MEM_OP_RESULT,
     MEM_OP_TIME,
-    MEM_OP_STOP
+    MEM_OP_STOP,
+    MEM_OP_RESULTS /* out.list of tempo_job_result_t copies */
 } mem_op_kind_t;
 
 typedef union mem_cb {
@@ -151,6 +152,7 @@ typedef union mem_cb {
     tempo_store_jobs_cb jobs;
     tempo_store_result_cb result;
     tempo_store_time_cb time;
+    tempo_store_results_cb results;
 } mem_cb_t;
 
 typedef struct mem_store mem_store_t;
@@ -353,6 +355,10 @@ void tempo__mem_extend_leases(void *self, const char *owner, const char *const *
                               tempo_time_t until, tempo_store_status_cb cb, void *ud);
 void tempo__mem_cleanup(void *self, tempo_time_t now, tempo_store_status_cb cb, void *ud);
 void tempo__mem_get_job_result(void *self, const char *job_id, tempo_store_result_cb cb, void *ud);
+void tempo__mem_list_results(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                             tempo_store_results_cb cb, void *ud);
+/* Free an answer of list_results: `count` records.h copies. */
+void tempo__mem_result_list_free(tempo_job_result_t *recs, size_t count);
 /* A result ready to store: a copy with the job's identity, expiring the
  * job's result_expiration after finished_at. */
 tempo_status_t tempo__mem_result_prepare(const mem_job_t *j, const tempo_job_result_t *result,

@@ -93,6 +93,85 @@ void tempo__mem_get_job_result(void *self, const char *job_id, tempo_store_resul
     tempo__mem_op_end(op);
 }
 
+/* ---- listing results ----
+ *
+ * No index keeps results in order of finishing: a listing looks at every
+ * kept result and sorts the ones it takes. Listings serve people and tools
+ * (`tempo results`), never the scheduling path, so the store does not pay
+ * for a second order on every release. */
+
+static int newest_first(const void *a, const void *b)
+{
+    const tempo_job_result_t *x = *(const tempo_job_result_t *const *)a;
+    const tempo_job_result_t *y = *(const tempo_job_result_t *const *)b;
+    if (x->finished_at != y->finished_at)
+        return x->finished_at > y->finished_at ? -1 : 1;
+    return strcmp(x->job_id, y->job_id);
+}
+
+void tempo__mem_result_list_free(tempo_job_result_t *recs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        tempo__job_result_clear(&recs[i]);
+    free(recs);
+}
+
+static bool listed(const tempo_job_result_t *r, const char *schedule_id, tempo_time_t now)
+{
+    return r->expires_at > now && (!schedule_id || (r->schedule_id && strcmp(r->schedule_id, schedule_id) == 0));
+}
+
+/* Copies of the first `n` of `found` into the op's answer: all or none. */
+static tempo_status_t answer_copies(mem_op_t *op, const tempo_job_result_t *const *found, size_t n)
+{
+    tempo_job_result_t *out = n ? calloc(n, sizeof *out) : NULL;
+    if (n && !out)
+        return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory copying %zu results", n);
+    for (size_t i = 0; i < n; i++) {
+        tempo_status_t rc = tempo__job_result_copy(&out[i], found[i], &op->err);
+        if (rc != TEMPO_OK) {
+            tempo__mem_result_list_free(out, i);
+            return rc;
+        }
+    }
+    op->out.list.recs = out;
+    op->out.list.count = n;
+    return TEMPO_OK;
+}
+
+static tempo_status_t list_results(mem_store_t *st, const char *schedule_id, tempo_time_t now, size_t limit,
+                                   mem_op_t *op)
+{
+    if (schedule_id && !schedule_id[0])
+        return tempo__error_set(&op->err, TEMPO_EINVAL, "schedule_id is empty (NULL lists every job's results)");
+    if (now == TEMPO_TIME_NONE)
+        return tempo__error_set(&op->err, TEMPO_EINVAL, "now is TEMPO_TIME_NONE");
+    size_t cap = st->results.count, n = 0, pos = 0;
+    const tempo_job_result_t **found = cap ? malloc(cap * sizeof *found) : NULL;
+    if (cap && !found)
+        return tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory listing %zu results", cap);
+    const mem_result_t *r;
+    while ((r = tempo__hmap_next(&st->results, &pos)) != NULL)
+        if (listed(&r->rec, schedule_id, now))
+            found[n++] = &r->rec;
+    if (n > 1)
+        qsort(found, n, sizeof *found, newest_first);
+    tempo_status_t rc = answer_copies(op, found, limit && n > limit ? limit : n);
+    free(found);
+    return rc;
+}
+
+void tempo__mem_list_results(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                             tempo_store_results_cb cb, void *ud)
+{
+    mem_op_t *op = tempo__mem_op_begin(self, MEM_OP_RESULTS, "list_results", (mem_cb_t){.results = cb}, ud);
+    if (!op)
+        return;
+    if (op->status == TEMPO_OK)
+        op->status = list_results(self, schedule_id, now, limit, op);
+    tempo__mem_op_end(op);
+}
+
 /* ---- cleanup ---- */
 
 /* The finished bag is walked from its end: removing an element moves the

@@ -93,6 +93,10 @@ static void invoke(mem_op_t *op)
         if (op->cb.time)
             op->cb.time(op->ud, rc, err, op->out.when);
         break;
+    case MEM_OP_RESULTS:
+        if (op->cb.results)
+            op->cb.results(op->ud, rc, err, op->out.list.recs, op->out.list.count);
+        break;
     }
 }
 
@@ -103,6 +107,7 @@ static void op_free(mem_op_t *op)
     case MEM_OP_SCHEDULES: tempo__schedule_records_free(op->out.list.recs, op->out.list.count); break;
     case MEM_OP_JOBS: tempo__job_records_free(op->out.list.recs, op->out.list.count); break;
     case MEM_OP_RESULT: tempo__job_result_clear(&op->out.result); break;
+    case MEM_OP_RESULTS: tempo__mem_result_list_free(op->out.list.recs, op->out.list.count); break;
     case MEM_OP_RELEASE: free(op->out.release.statuses); break;
     default: break;
     }

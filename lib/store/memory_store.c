@@ -34,6 +34,7 @@ static const tempo_store_ops_t memory_ops = {
     .extend_leases = tempo__mem_extend_leases,
     .reap_abandoned = tempo__mem_reap_abandoned,
     .cleanup = tempo__mem_cleanup,
+    .list_results = tempo__mem_list_results,
 };
 
 static void task_top_moved(void *item, size_t index)

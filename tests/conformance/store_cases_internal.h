@@ -34,6 +34,13 @@ void sj_reap_abandoned(void **state);
 void sj_extend_leases(void **state);
 void sj_next_job_time(void **state);
 
+/* store_cases_results.c */
+void sr_order(void **state);
+void sr_filter(void **state);
+void sr_limit(void **state);
+void sr_expiry(void **state);
+void sr_bad_input(void **state);
+
 /* store_cases_life.c */
 void sl_tasks(void **state);
 void sl_deferred_once(void **state);

@@ -8,6 +8,7 @@ add_library(tempo_store_conformance STATIC
   ${TEMPO_CONFORMANCE_DIR}/store_cases_jobs.c
   ${TEMPO_CONFORMANCE_DIR}/store_cases_life.c
   ${TEMPO_CONFORMANCE_DIR}/store_cases_decode.c
+  ${TEMPO_CONFORMANCE_DIR}/store_cases_results.c
   ${TEMPO_CONFORMANCE_DIR}/store_harness.c)
 target_include_directories(tempo_store_conformance PUBLIC ${TEMPO_CONFORMANCE_DIR}
   PRIVATE ${PROJECT_SOURCE_DIR}/lib)

@@ -1,4 +1,5 @@
-/* The SQLite store's hot queries use their indexes (issue 5).
+/* The SQLite store's hot queries use their indexes (issue 5), and the
+ * listings of results theirs (issue 6: schema version 2).
  *
  * EXPLAIN QUERY PLAN of each query on the due-schedule and job-acquisition
  * paths must search the index it was built for — never scan a table, and
@@ -34,11 +35,13 @@ static const plan_case_t cases[] = {
     {"reap_abandoned: lapsed leases", tempo__sq_sql_lapsed_jobs, "jobs_leases", true},
     {"release: a finished schedule's last job", tempo__sq_sql_collect_schedule, "jobs_schedule", true},
     {"cleanup: expired results", tempo__sq_sql_expired_results, "job_results_expiry", true},
+    {"list_results: every job's, newest first", tempo__sq_sql_recent_results, "job_results_recent", true},
+    {"list_results: one schedule's, newest first", tempo__sq_sql_schedule_results, "job_results_schedule", true},
 };
 
 /* 3000 schedules: a third paused, a sixth finished, a sixth held, the rest
  * due at spread times; 3000 jobs over 10 tasks, half of them leased (some
- * lapsed), with results for a few. */
+ * lapsed), with results for a few (two thirds of them of 40 schedules). */
 static const char POPULATE[] =
     "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2999) "
     "INSERT INTO schedules(id, task_id, trigger_doc, coalesce_policy, max_jitter, jitter_deterministic, paused, "
@@ -53,8 +56,9 @@ static const char POPULATE[] =
     " 900000 + i, CASE WHEN i % 2 = 0 THEN 'w' || (i % 3) END, CASE WHEN i % 2 = 0 THEN 1000000 + i * 700 END, "
     " i % 2 = 0 FROM n;"
     "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499) "
-    "INSERT INTO job_results(job_id, task_id, outcome, finished_at, expires_at) "
-    "SELECT printf('r%05d', i), 'task-1', 0, i, 1000000 + i * 10000 FROM n;";
+    "INSERT INTO job_results(job_id, task_id, schedule_id, outcome, finished_at, expires_at) "
+    "SELECT printf('r%05d', i), 'task-1', CASE WHEN i % 3 <> 0 THEN printf('s%05d', i % 40) END, 0, i, "
+    " 1000000 + i * 10000 FROM n;";
 
 /* The plan as lines of text. */
 static void explain(sq_db_t *db, const char *sql, char *out, size_t size)
@@ -120,6 +124,37 @@ static void test_plans(void **state)
     tempo__sq_db_close(&db, true);
 }
 
+/* A file of schema version 1 (before list_results) is brought to version
+ * 2 when opened: the listing indexes appear, no row is lost, and the
+ * listings use them at once. */
+static void test_version_1_file_migrated(void **state)
+{
+    (void)state;
+    char path[512];
+    sqt_file("version-1.db", path, sizeof path);
+    sq_db_t db = {.path = path, .busy_ms = 5000, .create = true};
+    tempo_error_t err;
+    if (tempo__sq_db_open(&db, tempo__sq_migrations, 1, &err) != TEMPO_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(sqlite3_exec(db.handle, POPULATE, NULL, NULL, NULL), SQLITE_OK);
+    tempo__sq_db_close(&db, true);
+    assert_int_equal(sqt_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(sqt_int(path, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'job_results_%'"), 1);
+
+    db = (sq_db_t){.path = path, .busy_ms = 5000, .create = true};
+    if (tempo__sq_db_ready(&db, &err) != TEMPO_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(db.version, 2);
+    check_plans(&db, "migrated from version 1");
+    tempo__sq_db_close(&db, true);
+    assert_int_equal(sqt_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(sqt_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                                   "('job_results_recent', 'job_results_schedule')"),
+                     2);
+    assert_int_equal(sqt_int(path, "SELECT count(*) FROM job_results"), 500);
+    assert_int_equal(sqt_int(path, "SELECT count(*) FROM schedules"), 3000);
+}
+
 /* The check itself must be able to fail: a query on a column without an
  * index is caught. */
 static void test_check_catches_a_scan(void **state)
@@ -141,6 +176,7 @@ int main(void)
     sqt_init("sqlite-plans");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_version_1_file_migrated),
         cmocka_unit_test(test_check_catches_a_scan),
     };
     int failed = cmocka_run_group_tests_name("sqlite store: query plans", tests, NULL, NULL);

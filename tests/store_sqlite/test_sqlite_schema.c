@@ -4,9 +4,9 @@
  * newer version is refused with TEMPO_EVERSION naming the file and both
  * versions; migrations run as one transaction per open (a failed step
  * leaves the file where it was); two connections opening a new file at once
- * create the schema once. The migration steps are a table: a "version 2"
- * that does not exist yet is passed in here to show that adding one is one
- * function. */
+ * create the schema once. The migration steps are a table: a version after
+ * this build's (NEXT), which does not exist yet, is passed in here to show
+ * that adding one is one function. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,9 @@
 
 #include "sqlite_test.h"
 #include "store/sqlite/sqlite_internal.h"
+
+/* The version a later issue would add. */
+#define NEXT (TEMPO__SQ_SCHEMA_VERSION + 1)
 
 static sq_db_t db_on(const char *path)
 {
@@ -40,8 +43,9 @@ static void test_new_file(void **state)
     assert_int_equal(sqt_int(sqt.path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
                                        "('schedules_next', 'schedules_due', 'schedules_finished', 'jobs_queue', "
                                        "'jobs_due', 'jobs_running', 'jobs_leases', 'jobs_schedule', "
-                                       "'job_results_expiry', 'quarantine_record')"),
-                     10);
+                                       "'job_results_expiry', 'quarantine_record', 'job_results_recent', "
+                                       "'job_results_schedule')"),
+                     12);
 }
 
 /* Newer: refused, naming the file and both versions, and nothing is
@@ -58,19 +62,22 @@ static void test_newer_version_refused(void **state)
     assert_int_equal(sh_get_tasks(h, &r), TEMPO_EVERSION);
     assert_non_null(strstr(r.message, sqt.path));
     assert_non_null(strstr(r.message, "schema version 7"));
-    assert_non_null(strstr(r.message, "version 1 that this build"));
+    char want[64], sql[64];
+    snprintf(want, sizeof want, "version %d that this build", TEMPO__SQ_SCHEMA_VERSION);
+    assert_non_null(strstr(r.message, want));
     sh_result_free(&r);
     assert_int_equal(sh_add_task(h, &task), TEMPO_EVERSION);
     assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), 7);
-    assert_true(sqt_exec(sqt.path, "PRAGMA user_version = 1"));
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", TEMPO__SQ_SCHEMA_VERSION);
+    assert_true(sqt_exec(sqt.path, sql));
     assert_int_equal(sh_get_tasks(h, &r), TEMPO_OK);
     assert_int_equal(r.count, 1);
     sh_result_free(&r);
 }
 
-/* ---- a version 2, as a later issue would add it ---- */
+/* ---- a version NEXT, as a later issue would add it ---- */
 
-static tempo_status_t to_v2(sq_db_t *db, tempo_error_t *err)
+static tempo_status_t to_next(sq_db_t *db, tempo_error_t *err)
 {
     int rc = sqlite3_exec(db->handle,
                           "ALTER TABLE tasks ADD COLUMN owner_team TEXT;"
@@ -79,21 +86,22 @@ static tempo_status_t to_v2(sq_db_t *db, tempo_error_t *err)
     return rc == SQLITE_OK ? TEMPO_OK : tempo__sq_fail(db, rc, err, "adding tasks.owner_team");
 }
 
-static tempo_status_t broken_v2(sq_db_t *db, tempo_error_t *err)
+static tempo_status_t broken_next(sq_db_t *db, tempo_error_t *err)
 {
     int rc = sqlite3_exec(db->handle, "CREATE TABLE half_done(x); INSERT INTO no_such_table VALUES(1);", NULL,
                           NULL, NULL);
     return rc == SQLITE_OK ? TEMPO_OK : tempo__sq_fail(db, rc, err, "the broken step");
 }
 
-static sq_migration_t steps_v2[2], steps_broken[2];
+/* This build's steps, then one more. */
+static sq_migration_t steps_next[NEXT], steps_broken[NEXT];
 
 static void steps_init(void)
 {
-    steps_v2[0] = tempo__sq_migrations[0];
-    steps_v2[1] = (sq_migration_t){2, "tasks.owner_team", to_v2};
-    steps_broken[0] = tempo__sq_migrations[0];
-    steps_broken[1] = (sq_migration_t){2, "a step that fails half way", broken_v2};
+    for (size_t i = 0; i < tempo__sq_migration_count; i++)
+        steps_next[i] = steps_broken[i] = tempo__sq_migrations[i];
+    steps_next[NEXT - 1] = (sq_migration_t){NEXT, "tasks.owner_team", to_next};
+    steps_broken[NEXT - 1] = (sq_migration_t){NEXT, "a step that fails half way", broken_next};
 }
 
 static void test_migration_keeps_data(void **state)
@@ -107,24 +115,26 @@ static void test_migration_keeps_data(void **state)
 
     sq_db_t db = db_on(sqt.path);
     tempo_error_t err;
-    assert_int_equal(tempo__sq_db_open(&db, steps_v2, 2, &err), TEMPO_OK);
+    assert_int_equal(tempo__sq_db_open(&db, steps_next, NEXT, &err), TEMPO_OK);
     tempo__sq_db_close(&db, true);
-    assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), 2);
+    assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), NEXT);
     assert_int_equal(sqt_int(sqt.path, "SELECT count(*) FROM tasks WHERE owner_team = 'ops' AND "
                                        "max_running_jobs = 3"),
                      1);
     assert_int_equal(sqt_int(sqt.path, "SELECT count(*) FROM schedules"), 1);
 
-    /* This build (version 1 only) now refuses the file. */
+    /* This build (up to NEXT - 1) now refuses the file. */
     sh_result_t r;
+    char want[64];
+    snprintf(want, sizeof want, "schema version %d", NEXT);
     assert_int_equal(sh_get_tasks(h, &r), TEMPO_EVERSION);
-    assert_non_null(strstr(r.message, "schema version 2"));
+    assert_non_null(strstr(r.message, want));
     sh_result_free(&r);
     /* Opening again with the same steps is a no-op. */
     db = db_on(sqt.path);
-    assert_int_equal(tempo__sq_db_open(&db, steps_v2, 2, &err), TEMPO_OK);
+    assert_int_equal(tempo__sq_db_open(&db, steps_next, NEXT, &err), TEMPO_OK);
     tempo__sq_db_close(&db, true);
-    assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), 2);
+    assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), NEXT);
 }
 
 /* From nothing, every step runs, in one transaction. */
@@ -135,9 +145,9 @@ static void test_migration_from_new_file(void **state)
     sqt_file("from-zero.db", path, sizeof path);
     sq_db_t db = db_on(path);
     tempo_error_t err;
-    assert_int_equal(tempo__sq_db_open(&db, steps_v2, 2, &err), TEMPO_OK);
+    assert_int_equal(tempo__sq_db_open(&db, steps_next, NEXT, &err), TEMPO_OK);
     tempo__sq_db_close(&db, true);
-    assert_int_equal(sqt_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(sqt_int(path, "PRAGMA user_version"), NEXT);
     assert_int_equal(
         sqt_int(path, "SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'owner_team'"), 1);
 }
@@ -150,14 +160,17 @@ static void test_failed_migration_changes_nothing(void **state)
     sqt_reopen(h);
     sq_db_t db = db_on(sqt.path);
     tempo_error_t err;
-    assert_int_equal(tempo__sq_db_open(&db, steps_broken, 2, &err), TEMPO_ESTORE);
+    assert_int_equal(tempo__sq_db_open(&db, steps_broken, NEXT, &err), TEMPO_ESTORE);
     assert_null(db.handle);
-    assert_non_null(strstr(err.message, "migrating from schema version 1 to 2 (a step that fails half way)"));
+    char want[96];
+    snprintf(want, sizeof want, "migrating from schema version %d to %d (a step that fails half way)", NEXT - 1,
+             NEXT);
+    assert_non_null(strstr(err.message, want));
     assert_non_null(strstr(err.message, "no_such_table"));
-    assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), 1);
+    assert_int_equal(sqt_int(sqt.path, "PRAGMA user_version"), NEXT - 1);
     assert_int_equal(sqt_int(sqt.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"), 0);
     sh_result_t r;
-    assert_int_equal(sh_get_tasks(h, &r), TEMPO_OK); /* still a good version 1 file */
+    assert_int_equal(sh_get_tasks(h, &r), TEMPO_OK); /* still a good file of this build's version */
     assert_int_equal(r.count, 1);
     sh_result_free(&r);
 }
@@ -205,7 +218,7 @@ static void test_concurrent_first_open(void **state)
                 fail_msg("opener %d: %s", i, o[i].err.message);
         }
         pthread_barrier_destroy(&go);
-        assert_int_equal(sqt_int(path, "PRAGMA user_version"), 1);
+        assert_int_equal(sqt_int(path, "PRAGMA user_version"), TEMPO__SQ_SCHEMA_VERSION);
         assert_int_equal(sqt_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'schedules'"), 1);
     }
 }

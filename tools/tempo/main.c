@@ -1,6 +1,7 @@
 /* The `tempo` command: picks the subcommand and runs it.
  *
  *   tempo next [OPTIONS] EXPRESSION      tempo explain [OPTIONS] EXPRESSION
+ *   tempo run [OPTIONS] FILE             tempo ls|show|add|pause|resume|rm|run-now|results
  *   tempo help [COMMAND]                 tempo --help | --version
  *
  * Usage errors are one line on stderr with exit code 2 (cli.h); help goes to
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin.h"
 #include "cli.h"
 #include "run.h"
 
@@ -74,6 +76,8 @@ static int run_help(int argc, char **argv)
         return print_usage(tempo__cli_usage_main);
     if (strcmp(argv[1], "run") == 0)
         return print_usage(tempo__cli_usage_run);
+    if (tempo__admin_is_command(argv[1]))
+        return print_usage(tempo__admin_usage(argv[1]));
     const tempo__cli_command_t *cmd = find_command(argv[1]);
     return cmd ? print_usage(cmd->usage) : unknown_command(argv[1]);
 }
@@ -93,6 +97,8 @@ int main(int argc, char **argv)
         return run_help(argc - 1, argv + 1);
     if (strcmp(first, "run") == 0)
         return tempo__cli_cmd_run(argc - 1, argv + 1);
+    if (tempo__admin_is_command(first))
+        return tempo__admin_main(argc - 1, argv + 1);
     const tempo__cli_command_t *cmd = find_command(first);
     return cmd ? run_command(cmd, argc - 1, argv + 1) : unknown_command(first);
 }

@@ -26,6 +26,12 @@
 /* Task ids: one task per schedule, so that its max_running and timeout are
  * its own; the command itself travels in the schedule's args. */
 #define TEMPO__RUN_TASK_PREFIX "run:"
+/* The task of schedules made by `tempo add` (source "tempo add"): one
+ * process task for all of them, unlimited in parallel, their command in
+ * their args. Every `tempo run` daemon registers it, so those schedules run
+ * wherever a daemon runs on the store. */
+#define TEMPO__RUN_GENERIC_TASK "run"
+#define TEMPO__ADD_SOURCE "tempo add"
 /* Results are kept this long (for `tempo results`). */
 #define TEMPO__RUN_RESULT_KEEP TEMPO_DAYS(7)
 

@@ -24,8 +24,8 @@ void tempo__run_log(tempo__run_t *run, const char *fmt, ...)
     fflush(run->log);
 }
 
-/* The schedule's name: its id, or for a retry (a job without schedule) its
- * task's id without the prefix. */
+/* The schedule's name: its id, or for a job queued without one (by a
+ * program, or by an older tempo's retry) its task's id without the prefix. */
 static const char *name_of(const tempo_event_t *ev)
 {
     if (ev->schedule_id)
@@ -124,6 +124,7 @@ static void maybe_retry(tempo__run_t *run, const tempo_event_t *ev, const char *
     BSON_APPEND_UTF8(&args, "command", e->command);
     tempo_job_options_t o = TEMPO_JOB_OPTIONS_INIT;
     o.task_id = ev->task_id;
+    o.schedule_id = name; /* a retry is the schedule's: `tempo results NAME` lists it */
     o.args = &args;
     tempo_duration_t delay = retry_delay(c->attempt);
     o.at = tempo_time_now() + delay;

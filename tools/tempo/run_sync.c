@@ -14,7 +14,8 @@
  * A schedule of the same name made otherwise (another file, `tempo add`) is
  * never touched: the entry is reported and skipped. Task settings that the
  * store does not keep (max_running, timeout, retries) are this process's
- * task registrations, redone every time. */
+ * task registrations, redone every time; so is the registration of the
+ * generic task "run" that the schedules of `tempo add` name. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,8 +195,18 @@ static void listed(void *ud, tempo_status_t status, const tempo_error_t *err,
     run->syncs_pending--;
 }
 
+/* One task per schedule of the file, and the one task of the schedules
+ * `tempo add` made (run.h). */
 static int register_tasks(tempo__run_t *run)
 {
+    tempo_process_task_options_t generic = TEMPO_PROCESS_TASK_OPTIONS_INIT;
+    generic.id = TEMPO__RUN_GENERIC_TASK;
+    generic.max_running_jobs = 0;
+    tempo_error_t gerr;
+    if (tempo_scheduler_add_process_task(run->s, &generic, &gerr) != TEMPO_OK) {
+        tempo__run_log(run, "task %s: %s", TEMPO__RUN_GENERIC_TASK, gerr.message);
+        return -1;
+    }
     for (size_t i = 0; i < run->file.count; i++) {
         const tempo__runfile_entry_t *e = &run->file.entries[i];
         char task[TEMPO__RUNFILE_NAME_MAX + 8];

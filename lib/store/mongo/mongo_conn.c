@@ -132,7 +132,7 @@ tempo_status_t tempo__mg_insert_unique(mongoc_collection_t *coll, const bson_t *
 typedef struct index_spec {
     int coll;
     const char *name;
-    const char *keys[5]; /* ascending; NULL-terminated */
+    const char *keys[5]; /* ascending, or descending when written "-key"; NULL-terminated */
 } index_spec_t;
 
 /* Named, so that creating them again is a no-op (MongoDB and FerretDB). */
@@ -150,6 +150,10 @@ static const index_spec_t indexes[] = {
     /* finished schedules: is any job still naming it? */
     {MG_JOBS, "schedule", {"schedule_id", NULL}},
     {MG_RESULTS, "expiry", {"expires_at", NULL}},
+    /* list_results, newest first (ties by job id), of all or of one
+     * schedule: the order of the listing's sort, so its limit ends the scan */
+    {MG_RESULTS, "recent", {"-finished_at", "_id", NULL}},
+    {MG_RESULTS, "schedule_recent", {"schedule_id", "-finished_at", "_id", NULL}},
     {MG_CLAIMS, "age", {"at", NULL}},
     {MG_QUARANTINE, "record", {"kind", "id", NULL}},
 };
@@ -163,8 +167,10 @@ static tempo_status_t create_index(mg_conn_t *c, const index_spec_t *spec, tempo
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
     BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &one);
     BSON_APPEND_DOCUMENT_BEGIN(&one, "key", &keys);
-    for (int f = 0; spec->keys[f]; f++)
-        BSON_APPEND_INT32(&keys, spec->keys[f], 1);
+    for (int f = 0; spec->keys[f]; f++) {
+        const char *key = spec->keys[f];
+        BSON_APPEND_INT32(&keys, key[0] == '-' ? key + 1 : key, key[0] == '-' ? -1 : 1);
+    }
     bson_append_document_end(&one, &keys);
     BSON_APPEND_UTF8(&one, "name", spec->name);
     bson_append_document_end(&list, &one);

@@ -16,7 +16,7 @@
  *   mongo_acquire.c      acquire / release schedules, next_schedule_time
  *   mongo_jobs.c         add / get / release jobs, next_job_time, reaping
  *   mongo_job_acquire.c  acquire_jobs and max_running_jobs across processes
- *   mongo_leases.c       extend_leases, cleanup, results
+ *   mongo_leases.c       extend_leases, cleanup, results (one, or a list)
  *
  * Threads. libmongoc has no asynchronous API, so every server call runs on
  * the store's one offload thread (lib/exec/pool.h, one thread): operations
@@ -126,7 +126,8 @@ typedef enum mg_cb_kind {
     MG_CB_SCHEDULES,
     MG_CB_JOBS,
     MG_CB_RESULT,
-    MG_CB_TIME
+    MG_CB_TIME,
+    MG_CB_RESULTS /* out.recs: tempo_job_result_t copies */
 } mg_cb_kind_t;
 
 typedef union mg_cb {
@@ -137,6 +138,7 @@ typedef union mg_cb {
     tempo_store_jobs_cb jobs;
     tempo_store_result_cb result;
     tempo_store_time_cb time;
+    tempo_store_results_cb results;
 } mg_cb_t;
 
 /* A connection for one operation (offload thread). */
@@ -200,7 +202,7 @@ typedef struct mg_in {
 typedef struct mg_out {
     tempo_store_added_t added;
     tempo_time_t when;
-    void *recs; /* records.h copies: tasks, schedules or jobs by the op's kind */
+    void *recs; /* records.h copies: tasks, schedules, jobs or results by the op's kind */
     size_t count;
     tempo_job_result_t result;
     bool has_result;
@@ -422,5 +424,7 @@ void tempo__mg_extend_leases(void *self, const char *owner, const char *const *s
                              tempo_time_t until, tempo_store_status_cb cb, void *ud);
 void tempo__mg_cleanup(void *self, tempo_time_t now, tempo_store_status_cb cb, void *ud);
 void tempo__mg_get_job_result(void *self, const char *job_id, tempo_store_result_cb cb, void *ud);
+void tempo__mg_list_results(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                            tempo_store_results_cb cb, void *ud);
 
 #endif

@@ -237,3 +237,68 @@ void tempo__mg_get_job_result(void *self, const char *job_id, tempo_store_result
     }
     tempo__mg_op_submit(op);
 }
+
+/* ---- listing results ---- */
+
+/* Newest first, ties by job id: the order of the "recent" and
+ * "schedule_recent" indexes (mongo_conn.c), so the server walks one of them
+ * and stops at the limit. Expiry is judged by the loop's clock at the call,
+ * as get_job_result does; a result that cannot be decoded fails the listing,
+ * naming it (results are not quarantined, as there). */
+static tempo_status_t run_list_results(mg_op_t *op, mg_conn_t *c)
+{
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+    if (op->in.id)
+        BSON_APPEND_UTF8(&filter, "schedule_id", op->in.id);
+    tempo__mg_q_cmp(&filter, "expires_at", "$gt", op->in.now);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "finished_at", -1);
+    BSON_APPEND_INT32(&sort, "_id", 1);
+    bson_append_document_end(&opts, &sort);
+    if (op->in.limit > 0 && op->in.limit <= INT32_MAX)
+        BSON_APPEND_INT64(&opts, "limit", (int64_t)op->in.limit);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[MG_RESULTS], &filter, &opts, NULL);
+    tempo_status_t rc = TEMPO_OK;
+    size_t cap = 0;
+    const bson_t *doc;
+    while (rc == TEMPO_OK && mongoc_cursor_next(cur, &doc)) {
+        if (op->out.count == cap) {
+            cap = cap ? cap * 2 : 16;
+            op->out.recs = bson_realloc(op->out.recs, cap * sizeof(tempo_job_result_t));
+        }
+        tempo_job_result_t *r = (tempo_job_result_t *)op->out.recs + op->out.count;
+        rc = tempo__mg_decode_result(doc, r, &op->err);
+        if (rc == TEMPO_OK) {
+            op->out.count++;
+        } else {
+            char *id = tempo__mg_id_text(doc);
+            rc = tempo__error_prefix(&op->err, rc, "the stored result of job '%s' cannot be decoded", id);
+            bson_free(id);
+        }
+    }
+    bson_error_t e;
+    if (rc == TEMPO_OK && mongoc_cursor_error(cur, &e))
+        rc = tempo__mg_fail(&op->err, &e, "listing results");
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+    return rc; /* on failure the records read so far are dropped (mongo_ops.c) */
+}
+
+void tempo__mg_list_results(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                            tempo_store_results_cb cb, void *ud)
+{
+    mg_op_t *op = tempo__mg_op_new(self, MG_CB_RESULTS, "list_results", (mg_cb_t){.results = cb}, ud,
+                                   run_list_results);
+    if (op->status == TEMPO_OK && schedule_id && !schedule_id[0])
+        op->status =
+            tempo__error_set(&op->err, TEMPO_EINVAL, "schedule_id is empty (NULL lists every job's results)");
+    if (op->status == TEMPO_OK && now == TEMPO_TIME_NONE)
+        op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "now is TEMPO_TIME_NONE");
+    if (op->status == TEMPO_OK) {
+        op->in.id = schedule_id ? bson_strdup(schedule_id) : NULL;
+        op->in.now = now;
+        op->in.limit = limit;
+    }
+    tempo__mg_op_submit(op);
+}

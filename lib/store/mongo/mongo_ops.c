@@ -97,6 +97,11 @@ static void out_free(mg_op_t *op)
     case MG_CB_TASKS: tempo__task_records_free(op->out.recs, op->out.count); break;
     case MG_CB_SCHEDULES: tempo__schedule_records_free(op->out.recs, op->out.count); break;
     case MG_CB_JOBS: tempo__job_records_free(op->out.recs, op->out.count); break;
+    case MG_CB_RESULTS:
+        for (size_t i = 0; i < op->out.count; i++)
+            tempo__job_result_clear((tempo_job_result_t *)op->out.recs + i);
+        bson_free(op->out.recs);
+        break;
     default: break;
     }
     op->out.recs = NULL;
@@ -189,6 +194,10 @@ static void invoke(mg_op_t *op)
     case MG_CB_TIME:
         if (op->cb.time)
             op->cb.time(op->ud, rc, err, op->out.when);
+        break;
+    case MG_CB_RESULTS:
+        if (op->cb.results)
+            op->cb.results(op->ud, rc, err, op->out.recs, op->out.count);
         break;
     }
 }

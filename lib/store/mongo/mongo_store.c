@@ -37,6 +37,7 @@ static const tempo_store_ops_t mongo_ops = {
     .reap_abandoned = tempo__mg_reap_abandoned,
     .cleanup = tempo__mg_cleanup,
     .set_quarantine_cb = tempo__mg_set_quarantine_cb,
+    .list_results = tempo__mg_list_results,
 };
 
 static const char *const coll_suffix[MG_NCOLL] = {"tasks", "schedules", "jobs", "results", "claims", "quarantine"};

@@ -16,7 +16,7 @@
  *   sqlite_acquire.c      acquire / release schedules, next_schedule_time
  *   sqlite_jobs.c         add / get jobs, next_job_time
  *   sqlite_job_acquire.c  acquire / release jobs
- *   sqlite_leases.c       extend_leases, reap_abandoned, cleanup, results
+ *   sqlite_leases.c       extend_leases, reap_abandoned, cleanup, results (one, or a list)
  *
  * Threads. The store has one writer thread (a tempo__pool of one thread):
  * every SQL statement runs there, in the order the operations were issued
@@ -46,7 +46,7 @@
 
 /* The schema this build writes, and the file's application_id ("tmpo"):
  * a file with another application_id is some other program's database. */
-#define TEMPO__SQ_SCHEMA_VERSION 1
+#define TEMPO__SQ_SCHEMA_VERSION 2
 #define TEMPO__SQ_APPLICATION_ID 0x746d706f
 
 #define SQ_STMTS_MAX 96 /* distinct statements of the store: about 55 */
@@ -138,7 +138,8 @@ typedef enum sq_answer {
     SQ_SCHEDULES,
     SQ_JOBS,
     SQ_RESULT,
-    SQ_TIME
+    SQ_TIME,
+    SQ_RESULTS /* out.recs: tempo_job_result_t copies */
 } sq_answer_t;
 
 typedef union sq_cb {
@@ -149,6 +150,7 @@ typedef union sq_cb {
     tempo_store_jobs_cb jobs;
     tempo_store_result_cb result;
     tempo_store_time_cb time;
+    tempo_store_results_cb results;
 } sq_cb_t;
 
 /* A list of ids copied from the caller. */
@@ -411,6 +413,8 @@ void tempo__sq_release_job(void *self, const char *owner, const char *job_id, in
                            const tempo_job_result_t *result, tempo_store_status_cb cb, void *ud);
 void tempo__sq_next_job_time(void *self, tempo_store_time_cb cb, void *ud);
 void tempo__sq_get_job_result(void *self, const char *job_id, tempo_store_result_cb cb, void *ud);
+void tempo__sq_list_results(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                            tempo_store_results_cb cb, void *ud);
 void tempo__sq_extend_leases(void *self, const char *owner, const char *const *schedule_ids,
                              size_t schedule_count, const char *const *job_ids, size_t job_count,
                              tempo_time_t until, tempo_store_status_cb cb, void *ud);
@@ -436,5 +440,7 @@ extern const char tempo__sq_sql_next_job_time[];
 extern const char tempo__sq_sql_lapsed_jobs[];
 extern const char tempo__sq_sql_collect_schedule[];
 extern const char tempo__sq_sql_expired_results[];
+extern const char tempo__sq_sql_recent_results[];
+extern const char tempo__sq_sql_schedule_results[];
 
 #endif

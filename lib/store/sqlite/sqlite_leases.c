@@ -98,6 +98,68 @@ void tempo__sq_get_job_result(void *self, const char *job_id, tempo_store_result
     tempo__sq_op_submit(op, run_get_result);
 }
 
+/* ---- listing results ---- */
+
+/* The orders of job_results_recent and job_results_schedule (schema
+ * version 2): rows come in the answer's order, and the LIMIT stops the
+ * walk. A negative LIMIT is no limit. */
+const char tempo__sq_sql_recent_results[] =
+    "SELECT " SQ_RESULT_COLUMNS " FROM job_results WHERE expires_at > ?1 "
+    "ORDER BY finished_at DESC, job_id LIMIT ?2";
+const char tempo__sq_sql_schedule_results[] =
+    "SELECT " SQ_RESULT_COLUMNS " FROM job_results WHERE schedule_id = ?3 AND expires_at > ?1 "
+    "ORDER BY finished_at DESC, job_id LIMIT ?2";
+
+/* A row that does not decode fails the listing, naming it, as it fails
+ * get_job_result: results have no quarantine, and leaving one out would
+ * hide it. */
+static tempo_status_t run_list_results(sq_op_t *op, sq_db_t *db)
+{
+    const char *sql = op->in.id ? tempo__sq_sql_schedule_results : tempo__sq_sql_recent_results;
+    sqlite3_stmt *stmt = tempo__sq_stmt(db, sql, &op->err);
+    if (!stmt)
+        return op->err.code;
+    sqlite3_bind_int64(stmt, 1, op->in.now);
+    if (op->in.limit == 0)
+        sqlite3_bind_int64(stmt, 2, -1);
+    else
+        tempo__sq_bind_limit(stmt, 2, op->in.limit);
+    if (op->in.id)
+        sqlite3_bind_text(stmt, 3, op->in.id, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    tempo_status_t rc = TEMPO_OK;
+    int step = SQLITE_DONE;
+    while (rc == TEMPO_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        tempo_job_result_t res;
+        rc = tempo__sq_read_result(stmt, &res, &op->err);
+        if (rc == TEMPO_OK && !tempo__sq_out_push(op, &res, sizeof res, &cap)) {
+            tempo__job_result_clear(&res);
+            rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory listing results");
+        }
+    }
+    if (rc == TEMPO_OK && step != SQLITE_DONE)
+        rc = tempo__sq_fail(db, step, &op->err, "listing results");
+    sqlite3_reset(stmt); /* lets go of the read snapshot */
+    return rc;
+}
+
+void tempo__sq_list_results(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
+                            tempo_store_results_cb cb, void *ud)
+{
+    sq_op_t *op = tempo__sq_op_begin(self, SQ_RESULTS, "list_results", (sq_cb_t){.results = cb}, ud);
+    if (!op)
+        return;
+    if (op->status == TEMPO_OK && schedule_id && !schedule_id[0])
+        op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "schedule_id is empty (NULL lists every job's results)");
+    if (op->status == TEMPO_OK && now == TEMPO_TIME_NONE)
+        op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "now is TEMPO_TIME_NONE");
+    if (op->status == TEMPO_OK)
+        op->status = tempo__sq_strdup(&op->in.id, schedule_id, &op->err);
+    op->in.now = now;
+    op->in.limit = limit;
+    tempo__sq_op_submit(op, run_list_results);
+}
+
 /* ---- reap ---- */
 
 /* The ABANDONED result of a job whose lease expired. */

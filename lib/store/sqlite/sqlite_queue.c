@@ -160,6 +160,11 @@ static void out_free(sq_op_t *op)
     case SQ_TASKS: tempo__task_records_free(op->out.recs, op->out.count); break;
     case SQ_SCHEDULES: tempo__schedule_records_free(op->out.recs, op->out.count); break;
     case SQ_JOBS: tempo__job_records_free(op->out.recs, op->out.count); break;
+    case SQ_RESULTS:
+        for (size_t i = 0; i < op->out.count; i++)
+            tempo__job_result_clear((tempo_job_result_t *)op->out.recs + i);
+        free(op->out.recs);
+        break;
     default: break;
     }
     if (op->out.has_result)
@@ -225,6 +230,10 @@ static void invoke(sq_op_t *op)
     case SQ_TIME:
         if (op->cb.time)
             op->cb.time(op->ud, rc, err, rc == TEMPO_OK ? op->out.when : TEMPO_TIME_NONE);
+        break;
+    case SQ_RESULTS:
+        if (op->cb.results)
+            op->cb.results(op->ud, rc, err, recs, count);
         break;
     }
 }

@@ -20,7 +20,10 @@
  *   jobs         one row per job; run_at (generated) is its effective
  *                fire time
  *   job_results  kept results
- *   quarantine   rows that could not be decoded, set aside whole */
+ *   quarantine   rows that could not be decoded, set aside whole
+ * Version 2: two indexes on job_results for list_results (newest first, of
+ * every job or of one schedule), which `tempo ls` asks once per schedule:
+ * without them each listing reads and sorts the whole table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -105,15 +108,32 @@ static tempo_status_t run_script(sq_db_t *db, const char *sql, tempo_error_t *er
     return rc == SQLITE_OK ? TEMPO_OK : tempo__sq_fail(db, rc, err, "creating the schema");
 }
 
+/* Both orders are finished_at DESC then job_id ASC, exactly the listing's
+ * ORDER BY (an index read backwards would give job_id DESC on ties). A
+ * result without a schedule is only ever listed with all of them. */
+static const char V2[] =
+    "CREATE INDEX job_results_recent ON job_results(finished_at DESC, job_id);"
+    "CREATE INDEX job_results_schedule ON job_results(schedule_id, finished_at DESC, job_id)"
+    " WHERE schedule_id IS NOT NULL;";
+
 static tempo_status_t to_v1(sq_db_t *db, tempo_error_t *err)
 {
     return run_script(db, V1, err);
 }
 
+static tempo_status_t to_v2(sq_db_t *db, tempo_error_t *err)
+{
+    return run_script(db, V2, err);
+}
+
 const sq_migration_t tempo__sq_migrations[] = {
     {1, "tasks, schedules, jobs, job_results, quarantine and their indexes", to_v1},
+    {2, "job_results indexes for listing results newest first", to_v2},
 };
 const size_t tempo__sq_migration_count = sizeof tempo__sq_migrations / sizeof *tempo__sq_migrations;
+/* Step i leads to version i + 1, so the last one is this build's version. */
+_Static_assert(sizeof tempo__sq_migrations / sizeof *tempo__sq_migrations == TEMPO__SQ_SCHEMA_VERSION,
+               "one migration per schema version");
 
 /* ---- the header ---- */
 

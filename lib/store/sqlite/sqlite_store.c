@@ -37,6 +37,7 @@ static const tempo_store_ops_t sqlite_ops = {
     .reap_abandoned = tempo__sq_reap_abandoned,
     .cleanup = tempo__sq_cleanup,
     .set_quarantine_cb = tempo__sq_set_quarantine_cb,
+    .list_results = tempo__sq_list_results,
 };
 
 static tempo_status_t check_path(const char *path, tempo_error_t *err)
