@@ -38,6 +38,21 @@ static char store_uri[1024], dir[256], log_path[300], node_bin[1024], mongo_base
 static const char *kind;
 static int scenario;
 
+/* How hard each scenario pushes. SQLite takes thousands of jobs a second;
+ * FerretDB (MongoDB over its SQLite backend, which scans collections for
+ * most queries) about ten, so on it the same scenarios run with longer
+ * periods — the same number of jobs (2 000 for exactly-once), spread out. */
+typedef struct scale {
+    int64_t period;          /* of the schedules of exactly-once */
+    int once_schedules, once_fires;
+    int64_t kill_period;
+    int kill_schedules, kill_fires, kill_lease_ms;
+    int64_t restart_period;
+} scale_t;
+static const scale_t sqlite_scale = {1000000, 200, 12, 1000000, 40, 10, 2000, 1000000};
+static const scale_t mongo_scale = {20000000, 200, 10, 4000000, 20, 8, 10000, 4000000};
+static const scale_t *sc = &sqlite_scale;
+
 static int64_t now_us(void)
 {
     struct timespec ts;
@@ -52,6 +67,11 @@ static void sleep_ms(int ms)
     }
 }
 
+/* Set by a scenario that passed: teardown keeps the temporary directory
+ * (the shared log, and for SQLite the store) of one that did not, and says
+ * where, with the store's URI (a MongoDB database is left as it was). */
+static bool scenario_passed;
+
 /* A fresh store and log per scenario. */
 static int setup(void **state)
 {
@@ -60,6 +80,7 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/tempo-mp-XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(log_path, sizeof log_path, "%s/runs.log", dir);
+    scenario_passed = false;
     if (strcmp(kind, "sqlite") == 0) {
         snprintf(store_uri, sizeof store_uri, "sqlite:%s/store.db", dir);
     } else {
@@ -78,6 +99,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    if (!scenario_passed) {
+        fprintf(stderr, "[  KEPT    ] %s (log %s, store %s)\n", dir, log_path, store_uri);
+        return 0;
+    }
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
@@ -88,14 +113,15 @@ static int teardown(void **state)
 typedef struct spawn_args {
     const char *name;
     int schedules, hold_ms, lease_ms, grace_ms;
-    int64_t start, end;
+    int64_t start, end, period;
     const char *coalesce, *prefix;
     bool retry_abandoned, no_schedules;
 } spawn_args_t;
 
 static pid_t spawn(const spawn_args_t *a)
 {
-    char sched[16], hold[16], lease[16], grace[16], start[32], end[32];
+    char sched[16], hold[16], lease[16], grace[16], start[32], end[32], period[32];
+    snprintf(period, sizeof period, "%lld", (long long)((a->period ? a->period : sc->period) / 1000));
     snprintf(sched, sizeof sched, "%d", a->schedules);
     snprintf(hold, sizeof hold, "%d", a->hold_ms);
     snprintf(lease, sizeof lease, "%d", a->lease_ms ? a->lease_ms : 3000);
@@ -106,8 +132,8 @@ static pid_t spawn(const spawn_args_t *a)
                             "--schedules", sched, "--hold-ms", hold, "--lease-ms", lease,
                             "--start-us", start, "--end-us", end,
                             "--coalesce", a->coalesce ? a->coalesce : "all",
-                            "--prefix", a->prefix ? a->prefix : "s"};
-    int n = 21;
+                            "--prefix", a->prefix ? a->prefix : "s", "--period-ms", period};
+    int n = 23;
     if (a->grace_ms > 0) {
         argv[n++] = "--grace-ms";
         argv[n++] = grace;
@@ -179,9 +205,10 @@ static bool all_done(const mp_log_t *log, void *ud)
     return true;
 }
 
-static int64_t next_second(int64_t after_us)
+/* The first whole period after `after_us` (periods count from the epoch). */
+static int64_t next_period(int64_t after_us, int64_t period)
 {
-    return (after_us / 1000000 + 1) * 1000000;
+    return (after_us / period + 1) * period;
 }
 
 /* Every result the log names as done is in the store, as SUCCESS. */
@@ -230,23 +257,51 @@ static void check_results(const mp_log_t *log, const char *what, tempo_outcome_t
     tempo_vloop_free(vloop);
 }
 
+/* Diagnostics for a fire not run exactly once: every log entry of (id, at)
+ * — start/done/abandoned/missed, job id, node — so a duplicate shows
+ * whether one job id ran twice or two jobs were made for the fire. */
+static void report_fire(const mp_log_t *log, const char *id, int64_t at)
+{
+    fprintf(stderr, "[  FIRE    ] %s at %lld:", id, (long long)at);
+    for (size_t i = 0; i < log->n; i++)
+        if (strcmp(log->v[i].schedule, id) == 0 && log->v[i].at == at)
+            fprintf(stderr, " %s/%s/%s", log->v[i].what, log->v[i].job, log->v[i].node);
+    fprintf(stderr, "\n");
+}
+
+/* Report every fire of `w` whose "done" count is not 1. */
+static int report_not_once(const mp_log_t *log, const char *prefix, int schedules, int64_t start, int64_t period,
+                           int64_t last)
+{
+    int bad = 0;
+    for (int i = 0; i < schedules; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%s%03d", prefix, i);
+        for (int64_t at = start; at <= last; at += period)
+            if (mp_count(log, "done", id, at) != 1 && bad++ < 40)
+                report_fire(log, id, at);
+    }
+    return bad;
+}
+
 /* 3 processes, 200 schedules every second for 12 s: 2 400 fires, each run
  * exactly once, each with its result stored. */
 static void test_exactly_once(void **state)
 {
     (void)state;
-    int64_t start = next_second(now_us() + 2000000);
-    want_t w = {200, "s", start, 1000000, start + 11 * 1000000};
+    int64_t start = next_period(now_us() + 2000000, sc->period);
+    want_t w = {sc->once_schedules, "s", start, sc->period, start + (sc->once_fires - 1) * sc->period};
     pid_t pids[NODES];
     const char *names[NODES] = {"node-a", "node-b", "node-c"};
     for (int i = 0; i < NODES; i++)
         pids[i] = spawn(&(spawn_args_t){.name = names[i], .schedules = w.schedules, .start = start,
                                         .end = w.last});
     mp_log_t log = {0};
-    bool ok = wait_log(&log, all_done, &w, w.last + 60 * 1000000);
+    bool ok = wait_log(&log, all_done, &w, w.last + 60 * 1000000 + sc->period);
     sleep_ms(1500); /* a duplicate, if any, would show up by now: stragglers are logged too */
     stop_all(pids, NODES);
     mp_log_read(log_path, &log);
+    report_not_once(&log, "s", w.schedules, w.start, w.period, w.last);
     if (!ok)
         fail_msg("not every fire ran within a minute of the last one");
     int per_node[NODES] = {0}, dups = 0, lost = 0;
@@ -272,6 +327,7 @@ static void test_exactly_once(void **state)
     assert_true(fires >= 2000);
     check_results(&log, "done", TEMPO_OUTCOME_SUCCESS);
     mp_log_free(&log);
+    scenario_passed = true;
 }
 
 /* kill -9 one of three processes while it runs jobs: after its lease its
@@ -294,19 +350,20 @@ static bool victim_busy(const mp_log_t *log, void *ud)
     }
     v->started = starts;
     v->in_flight = starts - ends;
-    return starts >= 10 && starts - ends >= 2;
+    return starts >= 5 && starts - ends >= 2;
 }
 
 static void test_kill9(void **state)
 {
     (void)state;
-    int64_t start = next_second(now_us() + 2000000);
-    want_t w = {40, "s", start, 1000000, start + 9 * 1000000};
+    int64_t start = next_period(now_us() + 2000000, sc->kill_period);
+    want_t w = {sc->kill_schedules, "s", start, sc->kill_period, start + (sc->kill_fires - 1) * sc->kill_period};
     pid_t pids[NODES];
     const char *names[NODES] = {"node-a", "node-b", "node-c"};
     for (int i = 0; i < NODES; i++)
         pids[i] = spawn(&(spawn_args_t){.name = names[i], .schedules = w.schedules, .start = start,
-                                        .end = w.last, .hold_ms = 800, .lease_ms = 2000,
+                                        .end = w.last, .hold_ms = 800, .lease_ms = sc->kill_lease_ms,
+                                        .period = w.period,
                                         .retry_abandoned = true});
     mp_log_t log = {0};
     victim_t v = {"node-b", 0, 0};
@@ -319,10 +376,11 @@ static void test_kill9(void **state)
     int status;
     assert_int_equal(waitpid(pids[1], &status, 0), pids[1]);
     pids[1] = 0;
-    bool ok = wait_log(&log, all_done, &w, w.last + 60 * 1000000);
+    bool ok = wait_log(&log, all_done, &w, w.last + 60 * 1000000 + 3 * (int64_t)sc->kill_lease_ms * 1000);
     sleep_ms(1500);
     stop_all(pids, NODES);
     mp_log_read(log_path, &log);
+    report_not_once(&log, "s", w.schedules, w.start, w.period, w.last);
     if (!ok)
         fail_msg("not every fire ran after the kill");
     /* The victim's unfinished jobs: each reported abandoned by a survivor,
@@ -356,6 +414,7 @@ static void test_kill9(void **state)
     assert_int_equal(dups, 0);
     check_results(&log, "abandoned", TEMPO_OUTCOME_ABANDONED);
     mp_log_free(&log);
+    scenario_passed = true;
 }
 
 /* All processes down for a few seconds, then back: what each schedule
@@ -365,7 +424,13 @@ static void test_kill9(void **state)
 #define GROUPS 4
 static const char *group_prefix[GROUPS] = {"all", "lat", "ear", "gr"};
 static const char *group_coalesce[GROUPS] = {"all", "latest", "earliest", "all"};
-static const int group_grace[GROUPS] = {0, 0, 0, 1500};
+/* The grace group's grace: 1.5 periods (group_grace_ms()). */
+static const bool group_graced[GROUPS] = {false, false, false, true};
+
+static int group_grace_ms(int g)
+{
+    return group_graced[g] ? (int)(sc->restart_period * 3 / 2 / 1000) : 0;
+}
 
 static void spawn_groups(pid_t pids[NODES][GROUPS], int64_t start, int64_t last)
 {
@@ -374,14 +439,14 @@ static void spawn_groups(pid_t pids[NODES][GROUPS], int64_t start, int64_t last)
         for (int g = 0; g < GROUPS; g++)
             pids[i][g] = spawn(&(spawn_args_t){.name = names[i], .schedules = 5, .start = start, .end = last,
                                                .prefix = group_prefix[g], .coalesce = group_coalesce[g],
-                                               .grace_ms = group_grace[g]});
+                                               .grace_ms = group_grace_ms(g), .period = sc->restart_period});
 }
 
 static bool groups_done_until(const mp_log_t *log, void *ud)
 {
     const int64_t *until = ud;
     for (int g = 0; g < GROUPS - 1; g++) { /* the grace group may miss some */
-        want_t w = {5, group_prefix[g], until[0], 1000000, until[1]};
+        want_t w = {5, group_prefix[g], until[0], sc->restart_period, until[1]};
         if (!all_done(log, &w))
             return false;
     }
@@ -411,20 +476,20 @@ static int64_t last_done_before(const mp_log_t *log, const char *id, int64_t bef
 static void test_restart(void **state)
 {
     (void)state;
-    int64_t start = next_second(now_us() + 2000000), last = start + 16 * 1000000;
+    int64_t P = sc->restart_period, start = next_period(now_us() + 2000000, P), last = start + 16 * P;
     pid_t pids[NODES][GROUPS];
     spawn_groups(pids, start, last);
     mp_log_t log = {0};
-    int64_t until[2] = {start, start + 2000000};
-    bool ok = wait_log(&log, groups_done_until, until, start + 30 * 1000000);
+    int64_t until[2] = {start, start + 2 * P};
+    bool ok = wait_log(&log, groups_done_until, until, start + 30 * 1000000 + 3 * P);
     for (int i = 0; i < NODES; i++)
         stop_all(pids[i], GROUPS);
     if (!ok)
         fail_msg("the first fires did not run");
     int64_t stopped = now_us();
-    /* Down for ~4 s; back half a second after a whole second, so no fire is
-     * due while the processes start. */
-    int64_t back = next_second(stopped + 4000000) + 500000;
+    /* Down for ~4 periods; back half a period after a fire time, so no fire
+     * is due while the processes start. */
+    int64_t back = next_period(stopped + 3 * P, P) + P / 2;
     sleep_ms((int)((back - now_us()) / 1000));
     int64_t restarted = now_us();
     mp_log_t before = {0};
@@ -432,7 +497,7 @@ static void test_restart(void **state)
     spawn_groups(pids, start, last);
     until[0] = last;
     until[1] = last;
-    ok = wait_log(&log, groups_done_until, until, last + 30 * 1000000);
+    ok = wait_log(&log, groups_done_until, until, last + 30 * 1000000 + 3 * P);
     sleep_ms(1000);
     for (int i = 0; i < NODES; i++)
         stop_all(pids[i], GROUPS);
@@ -447,11 +512,11 @@ static void test_restart(void **state)
             int64_t l = last_done_before(&before, id, stopped + 1);
             assert_true(l != INT64_MIN);
             /* Missed while down: every fire in (l, restarted]. */
-            int64_t first_missed = l + 1000000, last_missed = (restarted / 1000000) * 1000000;
-            assert_true(last_missed > first_missed + 2000000); /* at least 3 fires missed */
+            int64_t first_missed = l + P, last_missed = (restarted / P) * P;
+            assert_true(last_missed >= first_missed + 2 * P); /* at least 3 fires missed */
             int runs = count_between(&log, "done", id, l, last_missed);
             int missed = count_between(&log, "missed", id, l, last_missed);
-            int n_missed = (int)((last_missed - first_missed) / 1000000) + 1;
+            int n_missed = (int)((last_missed - first_missed) / P) + 1;
             /* A step may have made the job for first_missed just before the
              * stop, without any worker starting it: that job is not missed
              * (it was queued) and runs after the restart, besides what the
@@ -468,18 +533,21 @@ static void test_restart(void **state)
                 break;
             case 2: /* earliest: one, for the earliest */
                 assert_int_equal(mp_count(&log, "done", id, first_missed), 1);
-                queued = runs == 2 ? mp_count(&log, "done", id, first_missed + 1000000) : 0;
+                queued = runs == 2 ? mp_count(&log, "done", id, first_missed + P) : 0;
                 assert_int_equal(runs, 1 + queued);
                 break;
             default: /* all with 1.5 s grace: older ones missed their deadline */
                 assert_int_equal(runs + missed, n_missed);
                 assert_true(missed >= n_missed - 2);
-                assert_int_equal(count_between(&log, "done", id, l, restarted - 2000000), 0);
+                assert_int_equal(count_between(&log, "done", id, l, restarted - 2 * P), 0);
                 break;
             }
             /* After the restart, every later fire once. */
-            for (int64_t at = last_missed + 1000000; at <= last; at += 1000000)
+            for (int64_t at = last_missed + P; at <= last; at += P) {
+                if (mp_count(&log, "done", id, at) + mp_count(&log, "missed", id, at) != 1)
+                    report_fire(&log, id, at);
                 assert_int_equal(mp_count(&log, "done", id, at) + mp_count(&log, "missed", id, at), 1);
+            }
             checked++;
         }
     }
@@ -487,6 +555,7 @@ static void test_restart(void **state)
                   (double)(restarted - stopped) / 1e6, checked);
     mp_log_free(&before);
     mp_log_free(&log);
+    scenario_passed = true;
 }
 
 /* The server goes down for a few seconds in the middle of a run and comes
@@ -508,6 +577,7 @@ static void test_server_restart(void **state)
         /* A server we cannot restart (the user's own): say so. */
         print_message("[  SKIP    ] the server restart needs FerretDB started by this test "
                       "(TEMPO_MONGO_SCRIPT set, TEMPO_TEST_MONGODB_URI unset)\n");
+        scenario_passed = true; /* nothing to keep */
         skip();
     }
     char state_dir[300], uri_file[340], base[900];
@@ -520,16 +590,17 @@ static void test_server_restart(void **state)
     fclose(f);
     base[strcspn(base, "\n")] = '\0';
     snprintf(store_uri, sizeof store_uri, "%s%stempo_mp_restart", base, base[strlen(base) - 1] == '/' ? "" : "/");
-    int64_t start = next_second(now_us() + 3000000);
-    want_t w = {30, "s", start, 1000000, start + 19 * 1000000};
+    /* Its own scale: 30 schedules every 2 s, about 15 jobs a second. */
+    int64_t start = (now_us() / 2000000 + 2) * 2000000;
+    want_t w = {30, "s", start, 2000000, start + 14 * 2000000};
     pid_t pids[NODES];
     const char *names[NODES] = {"node-a", "node-b", "node-c"};
     for (int i = 0; i < NODES; i++)
         pids[i] = spawn(&(spawn_args_t){.name = names[i], .schedules = w.schedules, .start = start,
-                                        .end = w.last, .lease_ms = 10000});
+                                        .end = w.last, .lease_ms = 10000, .period = w.period});
     mp_log_t log = {0};
     want_t first = w;
-    first.last = start + 4 * 1000000;
+    first.last = start + 2 * w.period;
     bool ok = wait_log(&log, all_done, &first, start + 40 * 1000000);
     if (ok) {
         server("stop", state_dir);
@@ -541,6 +612,7 @@ static void test_server_restart(void **state)
     stop_all(pids, NODES);
     server("stop", state_dir);
     mp_log_read(log_path, &log);
+    report_not_once(&log, "s", w.schedules, w.start, w.period, w.last);
     if (!ok)
         fail_msg("not every fire ran after the server came back");
     int dups = 0;
@@ -554,6 +626,7 @@ static void test_server_restart(void **state)
                   w.schedules * fires_of(&w), dups);
     assert_int_equal(dups, 0);
     mp_log_free(&log);
+    scenario_passed = true;
 }
 
 /* The MongoDB server's URI: the environment's, or the fixture's file. */
@@ -579,8 +652,10 @@ int main(int argc, char **argv)
     kind = argc > 1 ? argv[1] : "sqlite";
     const char *bin = getenv("TEMPO_BINARY_DIR");
     snprintf(node_bin, sizeof node_bin, "%s/bin/mp_node", bin ? bin : ".");
-    if (strcmp(kind, "mongodb") == 0)
+    if (strcmp(kind, "mongodb") == 0) {
         find_mongo();
+        sc = &mongo_scale;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),

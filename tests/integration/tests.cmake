@@ -12,3 +12,15 @@ if(TARGET tempo_ev_static AND TEMPO_WITH_SQLITE)
     LABELS integration TIMEOUT 400)
   add_dependencies(test_multiprocess_sqlite mp_node)
 endif()
+if(TARGET tempo_ev_static AND TEMPO_WITH_MONGO AND TEMPO_WITH_SQLITE)
+  # The fixture mongo_server is tests/store_mongo/tests.cmake's FerretDB.
+  tempo_add_test(NAME test_multiprocess_mongodb
+    SOURCES ${TEMPO_INTEGRATION_DIR}/test_multiprocess.c
+    LINK tempo_static
+    ARGS mongodb
+    ENV "TEMPO_MONGO_URI_FILE=${PROJECT_BINARY_DIR}/tests/mongo-server/uri;TEMPO_MONGO_SCRIPT=${PROJECT_SOURCE_DIR}/scripts/ferretdb-test.sh"
+    FIXTURES_REQUIRED mongo_server
+    LABELS integration mongo TIMEOUT 900)
+  add_dependencies(test_multiprocess_mongodb mp_node)
+  set_tests_properties(test_multiprocess_mongodb PROPERTIES RESOURCE_LOCK ferretdb)
+endif()

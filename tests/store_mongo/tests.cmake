@@ -43,6 +43,15 @@ tempo_add_test(NAME test_mongo_concurrent
   LINK tempo_store_conformance tempo_mongo_test
   LABELS mongo ENV ${TEMPO_MONGO_ENV} FIXTURES_REQUIRED mongo_server TIMEOUT 600)
 
+# What exactly-once rests on: the server's atomic primitives under
+# concurrent clients, and the store's lease moves racing across two
+# instances (late release vs takeover or reaping, a job made again after it
+# ran, a claim whose maker died).
+tempo_add_test(NAME test_mongo_races
+  SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_races.c
+  LINK tempo_store_conformance tempo_mongo_test Threads::Threads
+  LABELS mongo ENV ${TEMPO_MONGO_ENV} FIXTURES_REQUIRED mongo_server TIMEOUT 300)
+
 # Bad URIs and options, and a server that is not there (no fixture needed).
 tempo_add_test(NAME test_mongo_errors
   SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_errors.c
@@ -58,5 +67,5 @@ tempo_add_test(NAME test_mongo_server_down
 
 # One FerretDB serves them all, and it is slow under concurrent load (most
 # queries scan a collection): run them one at a time, not beside each other.
-set_tests_properties(test_store_conformance_mongo test_mongo_quarantine test_mongo_concurrent
+set_tests_properties(test_store_conformance_mongo test_mongo_quarantine test_mongo_concurrent test_mongo_races
   PROPERTIES RESOURCE_LOCK ferretdb)

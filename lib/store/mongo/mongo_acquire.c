@@ -3,8 +3,9 @@
  * Due: {paused: false, next_fire_time in (NONE, now], until <= now}. An
  * unheld schedule has until = NONE (INT64_MIN), so "not leased, or lease
  * expired" is the one comparison until <= now (a schedule whose holder died
- * is taken over), and a finished one has next_fire_time = NONE. Candidates come from the "due" index in
- * (next_fire_time, _id) order; mongo_lease.c decides which ones we get. */
+ * is taken over), and a finished one has next_fire_time = NONE. Candidates
+ * come in (next_fire_time, _id) order; which ones we get, and whether a
+ * release still holds, is decided by lease moves (mongo_lease.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,19 +35,19 @@ static int by_next_then_id(const void *a, const void *b)
 
 /* Decode what we got (quarantining a record damaged meanwhile) into the
  * answer, earliest first. */
-static tempo_status_t answer_got(mg_op_t *op, mg_conn_t *c, mg_cand_t *cands, size_t n)
+static tempo_status_t answer_got(mg_op_t *op, mg_conn_t *c, bson_t **got, size_t n)
 {
     tempo_schedule_record_t *recs = n ? bson_malloc0(n * sizeof *recs) : NULL;
     size_t k = 0;
     tempo_status_t rc = TEMPO_OK;
     for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
-        if (!cands[i].got)
+        if (!got[i])
             continue;
         tempo_error_t why;
-        if (tempo__mg_decode_schedule(cands[i].got, &recs[k], &why) == TEMPO_OK)
+        if (tempo__mg_decode_schedule(got[i], &recs[k], &why) == TEMPO_OK)
             k++;
         else
-            rc = tempo__mg_quarantine(op, c, &tempo__mg_schedules_kind, cands[i].got, why.message);
+            rc = tempo__mg_quarantine(op, c, &tempo__mg_schedules_kind, got[i], why.message);
     }
     if (rc != TEMPO_OK || k == 0) {
         tempo__schedule_records_free(recs, n);
@@ -58,6 +59,8 @@ static tempo_status_t answer_got(mg_op_t *op, mg_conn_t *c, mg_cand_t *cands, si
     return TEMPO_OK;
 }
 
+/* Candidates in (next_fire_time, _id) order, then one lease move each out of
+ * the state it was read in (mongo_lease.c): the moves won are ours. */
 static tempo_status_t run_acquire(mg_op_t *op, mg_conn_t *c)
 {
     if (op->in.limit == 0)
@@ -69,21 +72,28 @@ static tempo_status_t run_acquire(mg_op_t *op, mg_conn_t *c)
     mg_list_t l;
     tempo__mg_list_init(&l, &tempo__mg_schedules_kind);
     tempo_status_t rc = tempo__mg_find(op, c, &cond, &opts, op->in.limit, &l);
-    mg_cand_t *cands = l.count ? bson_malloc0(l.count * sizeof *cands) : NULL;
-    for (size_t i = 0; i < l.count && rc == TEMPO_OK; i++) {
+    mg_move_t *moves = l.count ? bson_malloc0(l.count * sizeof *moves) : NULL;
+    bson_t **got = l.count ? bson_malloc0(l.count * sizeof *got) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < l.count && rc == TEMPO_OK; i++, n++) {
         const tempo_schedule_record_t *s = tempo__mg_list_at(&l, i);
-        cands[i].id = s->id;
-        cands[i].fence = s->lease.fence;
-        rc = tempo__mg_decode_inc(l.docs[i], &cands[i].inc, &op->err);
+        bson_oid_t inc = {{0}};
+        rc = tempo__mg_decode_inc(l.docs[i], &inc, &op->err);
+        tempo__mg_move_init(&moves[i], s->id, &inc, s->lease.fence, s->lease.until);
+        tempo__mg_move_lease(&moves[i], op->in.owner, until, s->lease.fence + 1);
     }
     if (rc == TEMPO_OK)
-        rc = tempo__mg_lease_take(op, c, MG_SCHEDULES, &cond, op->in.owner, now, until, cands, l.count);
+        rc = tempo__mg_moves_make(op, c, MG_SCHEDULES, moves, n, now);
+    for (size_t i = 0; i < n && rc == TEMPO_OK; i++)
+        if (moves[i].won)
+            got[i] = tempo__mg_doc_moved(l.docs[i], &moves[i]);
     if (rc == TEMPO_OK)
-        rc = answer_got(op, c, cands, l.count);
-    for (size_t i = 0; i < l.count; i++)
-        if (cands[i].got)
-            bson_destroy(cands[i].got);
-    bson_free(cands);
+        rc = answer_got(op, c, got, n);
+    for (size_t i = 0; i < n; i++)
+        if (got[i])
+            bson_destroy(got[i]);
+    bson_free(got);
+    tempo__mg_moves_free(moves, n);
     tempo__mg_list_free(&l);
     bson_destroy(&opts);
     bson_destroy(&cond);
@@ -106,38 +116,41 @@ void tempo__mg_acquire_schedules(void *self, const char *owner, tempo_time_t now
     tempo__mg_op_submit(op);
 }
 
-/* ---- release ---- */
+/* ---- release ----
+ *
+ * Jobs first (idempotently: an id that exists is skipped), even for an
+ * entry whose lease was lost (store.h), so a finished schedule they name
+ * survives its release. Then each entry still held by this owner and fence,
+ * as read, moves out of that lease state: new times, lease cleared, fence
+ * kept (mongo_lease.c). A takeover of a lapsed lease claims the same state,
+ * so of a late release and a takeover exactly one wins; the release that
+ * loses answers ELEASE and changes nothing. Without transactions a failure
+ * half way leaves what was done: some jobs added (a retry skips them), some
+ * schedules released (a retry finds them released: ELEASE). */
 
-/* Update one schedule if `owner` still holds it with this fence: new
- * times, lease cleared, fence kept. */
-static tempo_status_t release_one(mg_op_t *op, mg_conn_t *c, const mg_release_t *r, bool *released)
+/* The documents of the entries, by id (NULL: missing). */
+static tempo_status_t read_entries(mg_op_t *op, mg_conn_t *c, mg_list_t *l)
 {
-    bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set, reply;
-    BSON_APPEND_UTF8(&filter, "_id", r->id);
-    BSON_APPEND_UTF8(&filter, "owner", op->in.owner);
-    BSON_APPEND_INT64(&filter, "fence", r->fence);
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    BSON_APPEND_INT64(&set, "next_fire_time", r->next_fire_time);
-    BSON_APPEND_INT64(&set, "last_fire_time", r->last_fire_time);
-    BSON_APPEND_NULL(&set, "owner");
-    BSON_APPEND_INT64(&set, "until", TEMPO_TIME_NONE);
-    bson_append_document_end(&update, &set);
-    bson_error_t e;
-    tempo_status_t rc = TEMPO_OK;
-    if (!mongoc_collection_update_one(c->coll[MG_SCHEDULES], &filter, &update, NULL, &reply, &e))
-        rc = tempo__mg_fail(&op->err, &e, "releasing schedule '%s'", r->id);
-    else
-        *released = tempo__mg_reply_count(&reply, "matchedCount") == 1;
-    bson_destroy(&reply);
-    bson_destroy(&update);
+    size_t n = op->in.release_count;
+    char **ids = bson_malloc0((n + 1) * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = op->in.releases[i].id;
+    bson_t filter = BSON_INITIALIZER;
+    tempo__mg_q_in(&filter, "_id", ids, n);
+    tempo_status_t rc = tempo__mg_find(op, c, &filter, NULL, 0, l);
     bson_destroy(&filter);
+    bson_free(ids);
     return rc;
 }
 
-/* Jobs first (idempotently: an id that exists is skipped), so a finished
- * schedule they name survives its release. Without transactions a failure
- * half way leaves what was done: some jobs added (a retry skips them), some
- * schedules released (a retry finds them released: ELEASE). */
+static size_t entry_index(const mg_list_t *l, const char *id)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(((const tempo_schedule_record_t *)tempo__mg_list_at(l, i))->id, id) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
 static tempo_status_t run_release(mg_op_t *op, mg_conn_t *c)
 {
     tempo_status_t rc = tempo__mg_insert_unique(c->coll[MG_JOBS], (const bson_t *const *)op->in.jobs,
@@ -146,13 +159,40 @@ static tempo_status_t run_release(mg_op_t *op, mg_conn_t *c)
         return rc;
     size_t n = op->in.release_count;
     op->out.statuses = n ? bson_malloc0(n * sizeof *op->out.statuses) : NULL;
+    mg_list_t l;
+    tempo__mg_list_init(&l, &tempo__mg_schedules_kind);
+    rc = read_entries(op, c, &l);
+    mg_move_t *moves = n ? bson_malloc0(n * sizeof *moves) : NULL;
+    size_t *entry = n ? bson_malloc0(n * sizeof *entry) : NULL;
+    size_t m = 0;
     for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
-        bool released = false;
-        rc = release_one(op, c, &op->in.releases[i], &released);
-        op->out.statuses[i] = released ? TEMPO_OK : TEMPO_ELEASE;
-        if (rc == TEMPO_OK && released && op->in.releases[i].next_fire_time == TEMPO_TIME_NONE)
-            rc = tempo__mg_collect_finished(op, c, op->in.releases[i].id);
+        const mg_release_t *r = &op->in.releases[i];
+        size_t k = entry_index(&l, r->id);
+        const tempo_schedule_record_t *s = k == SIZE_MAX ? NULL : tempo__mg_list_at(&l, k);
+        op->out.statuses[i] = TEMPO_ELEASE;
+        if (!s || !s->lease.owner || strcmp(s->lease.owner, op->in.owner) != 0 || s->lease.fence != r->fence)
+            continue;
+        bson_oid_t inc = {{0}};
+        rc = tempo__mg_decode_inc(l.docs[k], &inc, &op->err);
+        tempo__mg_move_init(&moves[m], r->id, &inc, s->lease.fence, s->lease.until);
+        BSON_APPEND_INT64(moves[m].set, "next_fire_time", r->next_fire_time);
+        BSON_APPEND_INT64(moves[m].set, "last_fire_time", r->last_fire_time);
+        tempo__mg_move_lease(&moves[m], NULL, TEMPO_TIME_NONE, s->lease.fence);
+        entry[m++] = i;
     }
+    if (rc == TEMPO_OK)
+        rc = tempo__mg_moves_make(op, c, MG_SCHEDULES, moves, m, TEMPO_TIME_NONE);
+    for (size_t j = 0; j < m && rc == TEMPO_OK; j++) {
+        const mg_release_t *r = &op->in.releases[entry[j]];
+        op->out.statuses[entry[j]] = moves[j].won ? TEMPO_OK : TEMPO_ELEASE;
+        /* A finished schedule goes with its last job; one its own jobs name
+         * (just added, or there already) stays — no need to look. */
+        if (moves[j].won && r->next_fire_time == TEMPO_TIME_NONE && !r->named)
+            rc = tempo__mg_collect_finished(op, c, r->id);
+    }
+    tempo__mg_moves_free(moves, m);
+    bson_free(entry);
+    tempo__mg_list_free(&l);
     return rc;
 }
 
@@ -170,14 +210,25 @@ void tempo__mg_release_schedules(void *self, const char *owner, tempo_schedule_r
     tempo__mg_op_submit(op);
 }
 
-/* ---- next time ---- */
+/* ---- next time ----
+ *
+ * The least max(next_fire_time, until) over unpaused, unfinished schedules
+ * (an unheld one has until NONE, so it counts from its next time; a held one
+ * from its lease's expiry). Whole records are read, so this meets
+ * undecodable ones too. On MongoDB two index walks that stop early: the
+ * first unheld schedule by next time, then held ones by expiry until the
+ * expiry reaches the best so far. On FerretDB (st->scans) each of those
+ * would read and sort the whole collection, so one unsorted pass over it
+ * instead — what every idle process's poll costs there. */
 
-/* Held schedules in lease-expiry order: the answer is the least
- * max(next_fire_time, until); once `until` reaches the best so far, no later
- * one can beat it. */
 typedef struct wake {
     tempo_time_t best;
 } wake_t;
+
+static tempo_time_t wake_at(const tempo_schedule_record_t *s)
+{
+    return s->next_fire_time > s->lease.until ? s->next_fire_time : s->lease.until;
+}
 
 static bool held_one(void *ctx, void *rec, const bson_t *doc)
 {
@@ -186,9 +237,8 @@ static bool held_one(void *ctx, void *rec, const bson_t *doc)
     const tempo_schedule_record_t *s = rec;
     if (w->best != TEMPO_TIME_NONE && s->lease.until >= w->best)
         return false;
-    tempo_time_t at = s->next_fire_time > s->lease.until ? s->next_fire_time : s->lease.until;
-    if (w->best == TEMPO_TIME_NONE || at < w->best)
-        w->best = at;
+    if (w->best == TEMPO_TIME_NONE || wake_at(s) < w->best)
+        w->best = wake_at(s);
     return true;
 }
 
@@ -199,21 +249,43 @@ static bool first_one(void *ctx, void *rec, const bson_t *doc)
     return false;
 }
 
+static bool any_one(void *ctx, void *rec, const bson_t *doc)
+{
+    (void)doc;
+    wake_t *w = ctx;
+    if (w->best == TEMPO_TIME_NONE || wake_at(rec) < w->best)
+        w->best = wake_at(rec);
+    return true;
+}
+
+static void live_cond(bson_t *cond)
+{
+    bson_init(cond);
+    BSON_APPEND_BOOL(cond, "paused", false);
+    tempo__mg_q_cmp(cond, "next_fire_time", "$gt", TEMPO_TIME_NONE);
+}
+
 static tempo_status_t run_next_time(mg_op_t *op, mg_conn_t *c)
 {
     wake_t w = {TEMPO_TIME_NONE};
-    bson_t unheld = BSON_INITIALIZER, held = BSON_INITIALIZER, by_next, by_until;
-    BSON_APPEND_BOOL(&unheld, "paused", false);
-    tempo__mg_q_cmp(&unheld, "next_fire_time", "$gt", TEMPO_TIME_NONE);
+    bson_t unheld, held, by_next, by_until;
+    live_cond(&unheld);
+    live_cond(&held);
     BSON_APPEND_INT64(&unheld, "until", TEMPO_TIME_NONE);
-    BSON_APPEND_BOOL(&held, "paused", false);
-    tempo__mg_q_cmp(&held, "next_fire_time", "$gt", TEMPO_TIME_NONE);
     tempo__mg_q_cmp(&held, "until", "$gt", TEMPO_TIME_NONE);
     tempo__mg_q_opts(&by_next, MG_KEYS("next_fire_time"), 0);
     tempo__mg_q_opts(&by_until, MG_KEYS("until"), 0);
-    tempo_status_t rc = tempo__mg_scan(op, c, &tempo__mg_schedules_kind, &unheld, &by_next, first_one, &w);
-    if (rc == TEMPO_OK)
-        rc = tempo__mg_scan(op, c, &tempo__mg_schedules_kind, &held, &by_until, held_one, &w);
+    tempo_status_t rc;
+    if (c->st->scans) {
+        bson_t live;
+        live_cond(&live);
+        rc = tempo__mg_scan(op, c, &tempo__mg_schedules_kind, &live, NULL, any_one, &w);
+        bson_destroy(&live);
+    } else {
+        rc = tempo__mg_scan(op, c, &tempo__mg_schedules_kind, &unheld, &by_next, first_one, &w);
+        if (rc == TEMPO_OK)
+            rc = tempo__mg_scan(op, c, &tempo__mg_schedules_kind, &held, &by_until, held_one, &w);
+    }
     if (rc == TEMPO_OK)
         op->out.when = w.best;
     bson_destroy(&by_until);

@@ -184,10 +184,27 @@ static tempo_status_t create_index(mg_conn_t *c, const index_spec_t *spec, tempo
     return TEMPO_OK;
 }
 
+/* FerretDB says so in buildInfo ("ferretdbVersion"). Its SQLite backend
+ * looks up only a filter of _id alone in SQL (and even that reads the whole
+ * table: its _id index is on another expression), and runs every other
+ * filter and sort in memory over the whole collection: where one query
+ * serves better than several there, the store picks by this. A server that
+ * does not answer buildInfo is taken for MongoDB. */
+static void detect_scans(mg_conn_t *c)
+{
+    bson_t cmd = BSON_INITIALIZER, reply;
+    BSON_APPEND_INT32(&cmd, "buildInfo", 1);
+    if (mongoc_client_command_simple(c->client, "admin", &cmd, NULL, &reply, NULL))
+        c->st->scans = bson_has_field(&reply, "ferretdbVersion");
+    bson_destroy(&reply);
+    bson_destroy(&cmd);
+}
+
 static tempo_status_t ensure_ready(mg_conn_t *c, tempo_error_t *err)
 {
     if (c->st->ready)
         return TEMPO_OK;
+    detect_scans(c);
     for (size_t i = 0; i < sizeof indexes / sizeof *indexes; i++) {
         tempo_status_t rc = create_index(c, &indexes[i], err);
         if (rc != TEMPO_OK)
@@ -211,21 +228,27 @@ static tempo_status_t make_clients(mg_store_t *st, tempo_error_t *err)
     return TEMPO_OK;
 }
 
+/* Both offload threads (the lease lane too) come here: the client pool and
+ * the indexes are made once, under conn_mu; popping a client is
+ * thread-safe. */
 tempo_status_t tempo__mg_conn_open(mg_store_t *st, mg_conn_t *c, tempo_error_t *err)
 {
     memset(c, 0, sizeof *c);
     c->st = st;
-    if (!st->clients) {
-        tempo_status_t rc = make_clients(st, err);
-        if (rc != TEMPO_OK)
-            return rc;
-    }
-    c->client = mongoc_client_pool_pop(st->clients);
+    pthread_mutex_lock(&st->conn_mu);
+    tempo_status_t rc = st->clients ? TEMPO_OK : make_clients(st, err);
+    mongoc_client_pool_t *clients = st->clients;
+    pthread_mutex_unlock(&st->conn_mu);
+    if (rc != TEMPO_OK)
+        return rc;
+    c->client = mongoc_client_pool_pop(clients);
     if (!c->client)
         return tempo__error_set(err, TEMPO_ESTORE, "no client available for %s", st->where);
     for (int i = 0; i < MG_NCOLL; i++)
         c->coll[i] = mongoc_client_get_collection(c->client, st->db, st->coll_names[i]);
-    tempo_status_t rc = ensure_ready(c, err);
+    pthread_mutex_lock(&st->conn_mu);
+    rc = ensure_ready(c, err);
+    pthread_mutex_unlock(&st->conn_mu);
     if (rc != TEMPO_OK)
         tempo__mg_conn_close(c);
     return rc;

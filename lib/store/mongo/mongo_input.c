@@ -131,9 +131,11 @@ tempo_status_t tempo__mg_copy_releases(mg_in_t *in, const char *owner, const tem
     in->releases = count ? bson_malloc0(count * sizeof *in->releases) : NULL;
     in->jobs = total ? bson_malloc0(total * sizeof *in->jobs) : NULL;
     for (size_t i = 0; i < count; i++) {
-        in->releases[in->release_count++] = (mg_release_t){bson_strdup(rel[i].id), rel[i].fence,
-                                                           rel[i].next_fire_time, rel[i].last_fire_time};
+        mg_release_t *r = &in->releases[in->release_count++];
+        *r = (mg_release_t){bson_strdup(rel[i].id), rel[i].fence, rel[i].next_fire_time, rel[i].last_fire_time,
+                            false};
         for (size_t k = 0; k < rel[i].job_count; k++) {
+            r->named |= rel[i].jobs[k].schedule_id && strcmp(rel[i].jobs[k].schedule_id, rel[i].id) == 0;
             if (batch_has(in->jobs, in->job_count, rel[i].jobs[k].id))
                 continue;
             bson_t *doc = bson_new();

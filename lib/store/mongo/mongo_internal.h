@@ -10,7 +10,7 @@
  *   mongo_query.c        builders for filters and find options
  *   mongo_read.c         running a query and decoding what it returns
  *   mongo_quarantine.c   setting undecodable records aside
- *   mongo_lease.c        the acquisition core: claims, conditional lease writes
+ *   mongo_lease.c        lease moves: claims of lease states, writes by _id
  *   mongo_tasks.c        task operations
  *   mongo_schedules.c    add / get / update / remove schedules
  *   mongo_acquire.c      acquire / release schedules, next_schedule_time
@@ -22,11 +22,21 @@
  * the store's one offload thread (lib/exec/pool.h, one thread): operations
  * are queued there in the order they were issued and run one at a time, so
  * each takes effect in issue order (a get issued before an acquire sees the
- * state before it). Their answers come back on the loop thread through the
- * pool's completions. The mongoc_client_pool_t is created, used and
- * destroyed on that thread only: its destruction can talk to the server
- * (endSessions) and join the driver's monitor threads, which must not block
- * the loop. Fields of mg_store_t are marked with the one thread that owns
+ * state before it). The exceptions are extend_leases and release_job,
+ * which run on a second thread of their own, in their issue order (the
+ * lease lane): a backlog of slow operations (a step releasing a hundred
+ * schedules, polls, cleanup, on a slow server) must not hold a job's lease
+ * renewal, or the release of a job that has finished — whose lease nobody
+ * renews any more — until the lease lapses and the job is reaped as
+ * abandoned although it ran. Both only touch leases their caller holds, and
+ * every lease change is decided by a claim (mongo_lease.c), so one racing
+ * an operation of the other thread is ordered by the server like one from
+ * another process. Answers come back on the loop thread through the
+ * pools' completions. The mongoc_client_pool_t is made by the first
+ * operation of either thread (under conn_mu) and destroyed on the offload
+ * thread once the lease lane is idle: its destruction can talk to the
+ * server (endSessions) and join the driver's monitor threads, which must not
+ * block the loop. Fields of mg_store_t are marked with the thread that owns
  * them; what the loop thread hands to an operation before submitting it, and
  * what the operation leaves for its answer, cross threads through the pool's
  * mutex.
@@ -50,10 +60,19 @@
 #define MG_NAME "mongodb"
 /* Stored documents carry this format version; a newer one is quarantined. */
 #define MG_FORMAT 1
-/* Records leased per update command (mongo_lease.c). */
-#define MG_WRITE_CHUNK 50
+/* Lease writes per bulk command (mongo_lease.c): FerretDB looks each _id up
+ * by reading its collection, so a command of many keeps within
+ * socketTimeoutMS only in chunks. */
+#define MG_WRITE_CHUNK 32
 /* Claims older than this are deleted by cleanup (mongo_lease.c). */
 #define MG_CLAIM_KEEP TEMPO_HOURS(1)
+/* A claim whose move is not written this long after it is found taken is
+ * made by whoever finds it (mongo_lease.c). */
+#define MG_STUCK TEMPO_SECONDS(10)
+/* Most job releases made together (mongo_jobs.c). */
+#define MG_RELEASE_BATCH 64
+/* Claims found taken that a store remembers (mongo_lease.c). */
+#define MG_SEEN_SLOTS 64
 
 /* Collections, named <prefix><name>. */
 enum {
@@ -78,6 +97,12 @@ typedef enum mg_state {
 typedef struct mg_op mg_op_t;
 typedef struct mg_store mg_store_t;
 
+/* A claim found taken: the hash of its _id, and when (mongo_lease.c). */
+typedef struct mg_seen {
+    uint64_t hash; /* 0: a free slot */
+    tempo_time_t first;
+} mg_seen_t;
+
 struct mg_store {
     /* Set by tempo_mongo_store_new, read-only afterwards (any thread). */
     mongoc_uri_t *uri;
@@ -85,14 +110,30 @@ struct mg_store {
     char *coll_names[MG_NCOLL];
     char *where; /* "database 'x' on 127.0.0.1:27017", for messages */
 
-    /* Offload thread only. */
+    /* Offload threads, under conn_mu; destroyed by the offload thread when
+     * the lease lane is idle. */
+    pthread_mutex_t conn_mu;
     mongoc_client_pool_t *clients; /* made by the first operation */
     bool ready;                    /* indexes exist */
+    bool scans;                    /* the server is FerretDB: it reads a whole
+                                    * collection for every query but one by _id */
+
+    /* Offload thread only (the lease lane never rescues stuck claims nor
+     * cleans up). */
+    mg_seen_t seen[MG_SEEN_SLOTS]; /* claims found taken (mongo_lease.c) */
+    tempo_time_t claims_cleaned;   /* `now` of the last claims cleanup; 0: none */
 
     /* Loop thread only. */
     mg_state_t state;
     tempo_loop_t *loop;
     tempo__pool_t *pool;  /* from start() until stop finished or destroy */
+    tempo__pool_t *lane;  /* the lease lane (same life) */
+
+    /* Releases queued on the lease lane and not run yet, in issue order
+     * (mongo_jobs.c batches them), under batch_mu: pushed by the loop
+     * thread, taken by the lease lane. */
+    pthread_mutex_t batch_mu;
+    mg_op_t *batch_head, *batch_tail;
     size_t in_flight;     /* answers not delivered yet (pooled or deferred) */
     mg_op_t *running;     /* submitted to the pool, not answered (for destroy) */
     mg_op_t *deferred;    /* answered through tempo__loop_defer */
@@ -171,6 +212,7 @@ typedef struct mg_release {
     int64_t fence;
     tempo_time_t next_fire_time;
     tempo_time_t last_fire_time;
+    bool named; /* one of its jobs names it: a finished one stays (for now) */
 } mg_release_t;
 
 /* What an operation was called with: copies it owns (mongo_input.c). */
@@ -221,6 +263,11 @@ struct mg_op {
     mg_cb_t cb;
     void *ud;
     mg_run_fn run;
+    bool urgent;           /* runs on the lease lane (extend_leases, release_job) */
+    bool batchable;        /* a release_job: may be made with the ones queued after it */
+    bool batched;          /* lease lane: made by an earlier one's batch already */
+    bool in_batch_list;    /* under batch_mu */
+    mg_op_t *bnext, *bprev; /* on st->batch_head, under batch_mu */
     tempo_status_t status; /* preset (refused, cancelled) or the run's answer */
     tempo_error_t err;
     mg_in_t in;
@@ -365,22 +412,33 @@ tempo_status_t tempo__mg_find(mg_op_t *op, mg_conn_t *c, const bson_t *filter, c
 tempo_status_t tempo__mg_quarantine(mg_op_t *op, mg_conn_t *c, const mg_kind_t *kind, const bson_t *doc,
                                     const char *why);
 
-/* ---- mongo_lease.c ---- */
-/* A record an acquisition wants: its identity as the candidate query saw it. */
-typedef struct mg_cand {
-    const char *id;
-    bson_oid_t inc;
-    int64_t fence;
-    bson_t *got; /* out: the record as re-read once leased to us; NULL: lost */
-} mg_cand_t;
-/* Lease `n` candidates in collection `coll` to `owner` until `until`: claim
- * fence + 1 of each, write the leases won (re-checking `cond`, the whole
- * acquisition predicate), re-read them. See the file for the proof. */
-tempo_status_t tempo__mg_lease_take(mg_op_t *op, mg_conn_t *c, int coll, const bson_t *cond, const char *owner,
-                                    tempo_time_t now, tempo_time_t until, mg_cand_t *cands, size_t n);
-/* Give back leases just taken (fence kept), e.g. beyond max_running_jobs. */
-tempo_status_t tempo__mg_lease_drop(mg_op_t *op, mg_conn_t *c, int coll, const char *owner, mg_cand_t *cands,
-                                    size_t n);
+/* ---- mongo_lease.c ----
+ * Every change of a lease — acquire, extend, give back, release, reap — is
+ * a move out of the lease state (fence, until) its maker read, decided by
+ * inserting that state's claim; the one that inserts it writes the move, by
+ * _id. See the file for why (FerretDB's updates are not atomic). */
+typedef struct mg_move {
+    const char *id;     /* the record's _id (borrowed) */
+    bson_oid_t inc;     /* its incarnation */
+    int64_t fence;      /* the state it leaves */
+    tempo_time_t until; /* NONE: not held */
+    bson_t *set;        /* what the move writes ($set), unless del; bson_new()'s: an
+                         * embedded bson_t wants more alignment than malloc gives */
+    bool del;           /* the move deletes the record (release_job, reap) */
+    bool won;           /* out: claimed and written by this operation */
+} mg_move_t;
+void tempo__mg_move_init(mg_move_t *m, const char *id, const bson_oid_t *inc, int64_t fence, tempo_time_t until);
+/* Add the lease fields (owner NULL: not held) to the move's set. */
+void tempo__mg_move_lease(mg_move_t *m, const char *owner, tempo_time_t until, int64_t fence);
+/* Destroy the moves' sets and free the array. */
+void tempo__mg_moves_free(mg_move_t *moves, size_t n);
+/* Claim the states the `n` moves leave and write the ones won (in `coll`).
+ * `now`: the operation's clock, or NONE for one without (a release, an
+ * extension: such a caller never rescues stuck claims). */
+tempo_status_t tempo__mg_moves_make(mg_op_t *op, mg_conn_t *c, int coll, mg_move_t *moves, size_t n,
+                                    tempo_time_t now);
+/* A copy of `doc` with the move's set applied (what a won move wrote). */
+bson_t *tempo__mg_doc_moved(const bson_t *doc, const mg_move_t *m);
 tempo_status_t tempo__mg_claims_cleanup(mg_op_t *op, mg_conn_t *c, tempo_time_t now);
 
 /* ---- the operations (one file per group) ---- */
@@ -396,8 +454,10 @@ void tempo__mg_update_schedule(void *self, const tempo_schedule_record_t *schedu
                                void *ud);
 void tempo__mg_remove_schedules(void *self, const char *const *ids, size_t count, tempo_store_status_cb cb,
                                 void *ud);
-/* Offload thread: delete schedule `id` if it is finished and no job names it. */
+/* Offload thread: delete schedule `id` if it is finished and no job names it;
+ * or each of `ids` (mongo_schedules.c: three queries for the lot). */
 tempo_status_t tempo__mg_collect_finished(mg_op_t *op, mg_conn_t *c, const char *id);
+tempo_status_t tempo__mg_collect_finished_many(mg_op_t *op, mg_conn_t *c, char *const *ids, size_t n);
 
 void tempo__mg_acquire_schedules(void *self, const char *owner, tempo_time_t now, tempo_duration_t lease,
                                  size_t limit, tempo_store_schedules_cb cb, void *ud);
@@ -411,6 +471,12 @@ void tempo__mg_release_job(void *self, const char *owner, const char *job_id, in
                            const tempo_job_result_t *result, tempo_store_status_cb cb, void *ud);
 void tempo__mg_next_job_time(void *self, tempo_store_time_cb cb, void *ud);
 void tempo__mg_reap_abandoned(void *self, tempo_time_t now, tempo_store_jobs_cb cb, void *ud);
+/* Lease lane: take `op` and the batchable operations queued after it (at
+ * most `max` in all) into ops[]; they are marked batched (their own turn
+ * does nothing). Returns how many. Loop thread: forget a queued one that
+ * will not run (cancelled). */
+size_t tempo__mg_batch_take(mg_op_t *op, mg_op_t **ops, size_t max);
+void tempo__mg_batch_forget(mg_op_t *op);
 /* Offload thread: store the result of `job` (replacing one of its id). */
 tempo_status_t tempo__mg_store_result(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job,
                                       const tempo_job_result_t *result);

@@ -182,13 +182,13 @@ static size_t task_index(const mg_in_t *in, const char *task_id)
 
 /* kept[t]: how many of what this acquisition took of limited task t it may
  * keep: max - (unexpired leases now - taken by it), at least 0. */
-static void slots_to_keep(const mg_in_t *in, const mg_list_t *l, const mg_cand_t *cands, const size_t *running,
+static void slots_to_keep(const mg_in_t *in, const mg_list_t *l, bson_t *const *got, const size_t *running,
                           size_t *kept)
 {
     size_t *taken = bson_malloc0(in->task_count * sizeof *taken);
     for (size_t i = 0; i < l->count; i++) {
-        size_t t = cands[i].got ? task_index(in, ((const tempo_job_record_t *)tempo__mg_list_at(l, i))->task_id)
-                                : SIZE_MAX;
+        size_t t = got[i] ? task_index(in, ((const tempo_job_record_t *)tempo__mg_list_at(l, i))->task_id)
+                          : SIZE_MAX;
         if (t != SIZE_MAX)
             taken[t]++;
     }
@@ -201,33 +201,37 @@ static void slots_to_keep(const mg_in_t *in, const mg_list_t *l, const mg_cand_t
 }
 
 /* Count again and give back this acquisition's excess, its newest first
- * (l is in queue order); see the top of the file. */
-static tempo_status_t enforce_limits(mg_op_t *op, mg_conn_t *c, const mg_list_t *l, mg_cand_t *cands)
+ * (l is in queue order); see the top of the file. A give-back is a lease
+ * move too, out of the state just written (mongo_lease.c). */
+static tempo_status_t enforce_limits(mg_op_t *op, mg_conn_t *c, const mg_list_t *l, const mg_move_t *taken,
+                                     bson_t **got)
 {
     const mg_in_t *in = &op->in;
     size_t *running = bson_malloc0(in->task_count * sizeof *running);
     size_t *kept = bson_malloc0(in->task_count * sizeof *kept);
-    mg_cand_t *excess = bson_malloc0(l->count * sizeof *excess);
+    mg_move_t *excess = bson_malloc0(l->count * sizeof *excess);
     size_t nexcess = 0;
     tempo_status_t rc = count_running(op, c, running);
     if (rc == TEMPO_OK)
-        slots_to_keep(in, l, cands, running, kept);
+        slots_to_keep(in, l, got, running, kept);
     for (size_t i = 0; i < l->count && rc == TEMPO_OK; i++) {
-        size_t t = cands[i].got ? task_index(in, ((const tempo_job_record_t *)tempo__mg_list_at(l, i))->task_id)
-                                : SIZE_MAX;
+        size_t t = got[i] ? task_index(in, ((const tempo_job_record_t *)tempo__mg_list_at(l, i))->task_id)
+                          : SIZE_MAX;
         if (t == SIZE_MAX || kept[t] == SIZE_MAX)
             continue;
         if (kept[t] > 0) {
             kept[t]--;
             continue;
         }
-        bson_destroy(cands[i].got);
-        cands[i].got = NULL;
-        excess[nexcess++] = cands[i];
+        bson_destroy(got[i]);
+        got[i] = NULL;
+        mg_move_t *m = &excess[nexcess++];
+        tempo__mg_move_init(m, taken[i].id, &taken[i].inc, taken[i].fence + 1, in->now + in->lease);
+        tempo__mg_move_lease(m, NULL, TEMPO_TIME_NONE, taken[i].fence + 1);
     }
-    if (rc == TEMPO_OK && nexcess > 0)
-        rc = tempo__mg_lease_drop(op, c, MG_JOBS, in->owner, excess, nexcess);
-    bson_free(excess);
+    if (rc == TEMPO_OK)
+        rc = tempo__mg_moves_make(op, c, MG_JOBS, excess, nexcess, in->now);
+    tempo__mg_moves_free(excess, nexcess);
     bson_free(kept);
     bson_free(running);
     return rc;
@@ -235,19 +239,19 @@ static tempo_status_t enforce_limits(mg_op_t *op, mg_conn_t *c, const mg_list_t 
 
 /* ---- acquire ---- */
 
-static tempo_status_t answer_got(mg_op_t *op, mg_conn_t *c, mg_cand_t *cands, size_t n)
+static tempo_status_t answer_got(mg_op_t *op, mg_conn_t *c, bson_t **got, size_t n)
 {
     tempo_job_record_t *recs = n ? bson_malloc0(n * sizeof *recs) : NULL;
     size_t k = 0;
     tempo_status_t rc = TEMPO_OK;
     for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
-        if (!cands[i].got)
+        if (!got[i])
             continue;
         tempo_error_t why;
-        if (tempo__mg_decode_job(cands[i].got, &recs[k], &why) == TEMPO_OK)
+        if (tempo__mg_decode_job(got[i], &recs[k], &why) == TEMPO_OK)
             k++;
         else
-            rc = tempo__mg_quarantine(op, c, &tempo__mg_jobs_kind, cands[i].got, why.message);
+            rc = tempo__mg_quarantine(op, c, &tempo__mg_jobs_kind, got[i], why.message);
     }
     if (rc != TEMPO_OK || k == 0) {
         tempo__job_records_free(recs, n);
@@ -267,34 +271,36 @@ static bool any_limited(const mg_in_t *in)
     return false;
 }
 
+/* One lease move per candidate, out of the queued state it was read in
+ * (mongo_lease.c): the moves won are ours. */
 static tempo_status_t take(mg_op_t *op, mg_conn_t *c, mg_list_t *l)
 {
     const mg_in_t *in = &op->in;
-    mg_cand_t *cands = bson_malloc0(l->count * sizeof *cands);
+    mg_move_t *moves = bson_malloc0(l->count * sizeof *moves);
+    bson_t **got = bson_malloc0(l->count * sizeof *got);
+    size_t n = 0;
     tempo_status_t rc = TEMPO_OK;
-    for (size_t i = 0; i < l->count && rc == TEMPO_OK; i++) {
+    for (size_t i = 0; i < l->count && rc == TEMPO_OK; i++, n++) {
         const tempo_job_record_t *j = tempo__mg_list_at(l, i);
-        cands[i].id = j->id;
-        cands[i].fence = j->lease.fence;
-        rc = tempo__mg_decode_inc(l->docs[i], &cands[i].inc, &op->err);
+        bson_oid_t inc = {{0}};
+        rc = tempo__mg_decode_inc(l->docs[i], &inc, &op->err);
+        tempo__mg_move_init(&moves[i], j->id, &inc, j->lease.fence, j->lease.until);
+        tempo__mg_move_lease(&moves[i], in->owner, in->now + in->lease, j->lease.fence + 1);
     }
-    char **ids = bson_malloc0((in->task_count + 1) * sizeof *ids);
-    for (size_t i = 0; i < in->task_count; i++)
-        ids[i] = in->tasks[i].id;
-    bson_t cond;
-    due_cond(&cond, ids, in->task_count, in->now);
     if (rc == TEMPO_OK)
-        rc = tempo__mg_lease_take(op, c, MG_JOBS, &cond, in->owner, in->now, in->now + in->lease, cands, l->count);
+        rc = tempo__mg_moves_make(op, c, MG_JOBS, moves, n, in->now);
+    for (size_t i = 0; i < n && rc == TEMPO_OK; i++)
+        if (moves[i].won)
+            got[i] = tempo__mg_doc_moved(l->docs[i], &moves[i]);
     if (rc == TEMPO_OK && any_limited(in))
-        rc = enforce_limits(op, c, l, cands);
+        rc = enforce_limits(op, c, l, moves, got);
     if (rc == TEMPO_OK)
-        rc = answer_got(op, c, cands, l->count);
-    for (size_t i = 0; i < l->count; i++)
-        if (cands[i].got)
-            bson_destroy(cands[i].got);
-    bson_destroy(&cond);
-    bson_free(ids);
-    bson_free(cands);
+        rc = answer_got(op, c, got, n);
+    for (size_t i = 0; i < n; i++)
+        if (got[i])
+            bson_destroy(got[i]);
+    bson_free(got);
+    tempo__mg_moves_free(moves, n);
     return rc;
 }
 

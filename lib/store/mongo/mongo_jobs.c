@@ -4,9 +4,12 @@
  * A job document holds the record's fields, "due" (its effective fire time:
  * scheduled_fire_time, or created_at for a job queued "now" — what
  * acquisition orders by), its lease, "inc" and "rev". Jobs are never
- * rewritten, only leased and deleted. Deleting a job comes before storing
- * its result: a crash between the two loses the result (kept for observers
- * only), never runs the job twice. */
+ * rewritten, only leased and deleted. A job ends once: its release, its
+ * reaping and its owner's late extension all move out of the same lease
+ * state, and the claim of that state decides which (mongo_lease.c).
+ * Deleting a job comes before storing its result: a crash between the two
+ * loses the result (kept for observers only), never runs the job twice.
+ * Releases run on the lease lane, in batches (mongo_ops.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,6 +75,9 @@ void tempo__mg_get_jobs(void *self, const char *const *ids, size_t count, tempo_
 
 /* ---- results and deletion ---- */
 
+/* An insert (its unique _id found by the index, where FerretDB's lookups by
+ * _id read the whole results collection); a replacement only when a result
+ * of that id exists (the same release made twice after a failure). */
 tempo_status_t tempo__mg_store_result(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job,
                                       const tempo_job_result_t *result)
 {
@@ -80,12 +86,9 @@ tempo_status_t tempo__mg_store_result(mg_op_t *op, mg_conn_t *c, const tempo_job
     BSON_APPEND_UTF8(&filter, "_id", job->id);
     BSON_APPEND_BOOL(&opts, "upsert", true);
     bson_error_t e;
-    bool ok = false;
-    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+    bool ok = mongoc_collection_insert_one(c->coll[MG_RESULTS], &doc, NULL, NULL, &e);
+    for (int attempt = 0; attempt < 2 && !ok && tempo__mg_is_duplicate(&e); attempt++)
         ok = mongoc_collection_replace_one(c->coll[MG_RESULTS], &filter, &doc, &opts, NULL, &e);
-        if (!ok && !tempo__mg_is_duplicate(&e))
-            break;
-    }
     tempo_status_t rc = ok ? TEMPO_OK : tempo__mg_fail(&op->err, &e, "storing the result of job '%s'", job->id);
     bson_destroy(&opts);
     bson_destroy(&filter);
@@ -93,23 +96,23 @@ tempo_status_t tempo__mg_store_result(mg_op_t *op, mg_conn_t *c, const tempo_job
     return rc;
 }
 
-/* Delete `job` if it still carries the lease it was read with; *gone says
- * whether it did. */
-static tempo_status_t delete_held(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job, bool *gone)
+/* The end of `job` as read: a lease move that deletes it (mongo_lease.c).
+ * Its release and its reaping — and its owner's late extension — leave the
+ * same lease state, so exactly one of them happens; *gone says whether it
+ * was this one. `now`: NONE for a release (mongo_lease.c). */
+static tempo_status_t end_job(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job, const bson_t *doc,
+                              tempo_time_t now, bool *gone)
 {
-    bson_t filter = BSON_INITIALIZER, reply;
-    BSON_APPEND_UTF8(&filter, "_id", job->id);
-    BSON_APPEND_UTF8(&filter, "owner", job->lease.owner);
-    BSON_APPEND_INT64(&filter, "fence", job->lease.fence);
-    BSON_APPEND_INT64(&filter, "until", job->lease.until);
-    bson_error_t e;
-    tempo_status_t rc = TEMPO_OK;
-    if (!mongoc_collection_delete_one(c->coll[MG_JOBS], &filter, NULL, &reply, &e))
-        rc = tempo__mg_fail(&op->err, &e, "deleting job '%s'", job->id);
-    else
-        *gone = tempo__mg_reply_count(&reply, "deletedCount") == 1;
-    bson_destroy(&reply);
-    bson_destroy(&filter);
+    bson_oid_t inc = {{0}};
+    tempo_status_t rc = tempo__mg_decode_inc(doc, &inc, &op->err);
+    if (rc != TEMPO_OK)
+        return rc;
+    mg_move_t *m = bson_malloc0(sizeof *m);
+    tempo__mg_move_init(m, job->id, &inc, job->lease.fence, job->lease.until);
+    m->del = true;
+    rc = tempo__mg_moves_make(op, c, MG_JOBS, m, 1, now);
+    *gone = rc == TEMPO_OK && m->won;
+    tempo__mg_moves_free(m, 1);
     return rc;
 }
 
@@ -147,27 +150,161 @@ static tempo_status_t check_holder(mg_op_t *op, const tempo_job_record_t *j, con
     return TEMPO_OK;
 }
 
-static tempo_status_t run_release_job(mg_op_t *op, mg_conn_t *c)
+/* The jobs of a batch of releases, read at once ({_id} alone for one: the
+ * one lookup FerretDB makes in SQL). */
+static tempo_status_t read_batch(mg_op_t *lead, mg_conn_t *c, mg_op_t *const *ops, size_t n, mg_list_t *l)
 {
     bson_t filter = BSON_INITIALIZER;
-    BSON_APPEND_UTF8(&filter, "_id", op->in.id);
-    mg_list_t l;
-    tempo__mg_list_init(&l, &tempo__mg_jobs_kind);
-    tempo_status_t rc = tempo__mg_find(op, c, &filter, NULL, 1, &l);
-    const tempo_job_record_t *job = l.count ? tempo__mg_list_at(&l, 0) : NULL;
-    bool gone = false;
-    if (rc == TEMPO_OK)
-        rc = check_holder(op, job, op->in.id);
-    if (rc == TEMPO_OK)
-        rc = delete_held(op, c, job, &gone);
-    if (rc == TEMPO_OK && !gone)
-        rc = tempo__error_set(&op->err, TEMPO_ELEASE, "job '%s' changed while '%s' released it (its lease "
-                              "expired and it was taken over, or reaped)", op->in.id, op->in.owner);
-    if (rc == TEMPO_OK)
-        rc = after_delete(op, c, job, &op->in.result);
-    tempo__mg_list_free(&l);
+    char **ids = bson_malloc0((n + 1) * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = ops[i]->in.id;
+    if (n == 1)
+        BSON_APPEND_UTF8(&filter, "_id", ids[0]);
+    else
+        tempo__mg_q_in(&filter, "_id", ids, n);
+    tempo_status_t rc = tempo__mg_find(lead, c, &filter, NULL, 0, l);
+    bson_free(ids);
     bson_destroy(&filter);
     return rc;
+}
+
+static size_t job_index(const mg_list_t *l, const char *id)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(((const tempo_job_record_t *)tempo__mg_list_at(l, i))->id, id) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static bool listed_text(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* A failure of a step the batch shares is the failure of every release
+ * still going. */
+static void fail_rest(mg_op_t *const *ops, size_t n, tempo_status_t rc, const tempo_error_t *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ops[i]->status == TEMPO_OK) {
+            ops[i]->status = rc;
+            ops[i]->err = *err;
+        }
+}
+
+/* Each release still going: its holder checked, and its lease move (a
+ * delete) added to moves; job[i] its job's index in l. */
+static size_t check_all(mg_op_t *const *ops, size_t n, const mg_list_t *l, mg_move_t *moves, size_t *job)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        mg_op_t *op = ops[i];
+        size_t k = job_index(l, op->in.id);
+        job[i] = k;
+        op->status = check_holder(op, k == SIZE_MAX ? NULL : tempo__mg_list_at(l, k), op->in.id);
+        bson_oid_t inc = {{0}};
+        if (op->status == TEMPO_OK)
+            op->status = tempo__mg_decode_inc(l->docs[k], &inc, &op->err);
+        if (op->status != TEMPO_OK)
+            continue;
+        const tempo_job_record_t *j = tempo__mg_list_at(l, k);
+        tempo__mg_move_init(&moves[m], j->id, &inc, j->lease.fence, j->lease.until);
+        moves[m++].del = true;
+    }
+    return m;
+}
+
+/* After the jobs of a batch went: the results kept (one insert for the
+ * lot; one already there, from the same release made again after a
+ * failure, is replaced), then their schedules if finished and these were
+ * their last jobs (three queries for the lot). */
+static tempo_status_t after_batch(mg_conn_t *c, mg_op_t *const *ops, size_t n, const mg_list_t *l,
+                                  const size_t *job, mg_op_t *scratch)
+{
+    bson_t **docs = bson_malloc0(n * sizeof *docs);
+    bool *dup = bson_malloc0(n * sizeof *dup);
+    char **sched = bson_malloc0((n + 1) * sizeof *sched);
+    size_t *who = bson_malloc0(n * sizeof *who);
+    size_t k = 0, ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i]->status != TEMPO_OK)
+            continue;
+        const tempo_job_record_t *j = tempo__mg_list_at(l, job[i]);
+        if (j->schedule_id && !listed_text(sched, ns, j->schedule_id))
+            sched[ns++] = (char *)j->schedule_id;
+        if (j->result_expiration <= 0)
+            continue;
+        docs[k] = bson_new();
+        tempo__mg_result_doc(docs[k], j, &ops[i]->in.result);
+        who[k++] = i;
+    }
+    tempo_status_t rc = tempo__mg_insert_unique(c->coll[MG_RESULTS], (const bson_t *const *)docs, k, dup,
+                                                "storing results", &scratch->err);
+    for (size_t r = 0; r < k && rc == TEMPO_OK; r++)
+        if (dup[r])
+            rc = tempo__mg_store_result(scratch, c, tempo__mg_list_at(l, job[who[r]]), &ops[who[r]]->in.result);
+    if (rc == TEMPO_OK)
+        rc = tempo__mg_collect_finished_many(scratch, c, sched, ns);
+    for (size_t r = 0; r < k; r++)
+        bson_destroy(docs[r]);
+    bson_free(who);
+    bson_free(sched);
+    bson_free(dup);
+    bson_free(docs);
+    return rc;
+}
+
+/* Release a batch (the lease lane takes the releases queued behind the
+ * first: mongo_ops.c): read the jobs, check each holder, end the held ones
+ * with one claims insert and one bulk delete (mongo_lease.c: a release and
+ * a reaping of one job claim the same state, so exactly one of them
+ * happens), then store the results and collect finished schedules. Each
+ * release gets its own status, in its op. Shared steps run as `scratch` (the
+ * read as the first op, whose quarantine reports then come with it). */
+static void release_batch(mg_conn_t *c, mg_op_t *const *ops, size_t n, mg_op_t *scratch)
+{
+    mg_list_t l;
+    tempo__mg_list_init(&l, &tempo__mg_jobs_kind);
+    tempo_status_t rc = read_batch(ops[0], c, ops, n, &l);
+    if (rc != TEMPO_OK) {
+        tempo_error_t err = ops[0]->err;
+        fail_rest(ops, n, rc, &err);
+        tempo__mg_list_free(&l);
+        return;
+    }
+    mg_move_t *moves = bson_malloc0(n * sizeof *moves);
+    size_t *job = bson_malloc0(n * sizeof *job);
+    size_t m = check_all(ops, n, &l, moves, job);
+    rc = tempo__mg_moves_make(scratch, c, MG_JOBS, moves, m, TEMPO_TIME_NONE);
+    if (rc != TEMPO_OK)
+        fail_rest(ops, n, rc, &scratch->err);
+    for (size_t i = 0, k = 0; i < n && rc == TEMPO_OK; i++) {
+        mg_op_t *op = ops[i];
+        if (op->status == TEMPO_OK && !moves[k++].won)
+            op->status = tempo__error_set(&op->err, TEMPO_ELEASE, "job '%s' changed while '%s' released it (its "
+                                          "lease lapsed and it was reaped)", op->in.id, op->in.owner);
+    }
+    if (rc == TEMPO_OK)
+        rc = after_batch(c, ops, n, &l, job, scratch);
+    if (rc != TEMPO_OK)
+        fail_rest(ops, n, rc, &scratch->err);
+    tempo__mg_moves_free(moves, m);
+    bson_free(job);
+    tempo__mg_list_free(&l);
+}
+
+static tempo_status_t run_release_job(mg_op_t *op, mg_conn_t *c)
+{
+    mg_op_t *ops[MG_RELEASE_BATCH];
+    size_t n = tempo__mg_batch_take(op, ops, MG_RELEASE_BATCH);
+    mg_op_t *scratch = bson_malloc0(sizeof *scratch);
+    scratch->st = op->st;
+    release_batch(c, ops, n, scratch);
+    bson_free(scratch);
+    return op->status;
 }
 
 void tempo__mg_release_job(void *self, const char *owner, const char *job_id, int64_t fence,
@@ -175,6 +312,8 @@ void tempo__mg_release_job(void *self, const char *owner, const char *job_id, in
 {
     mg_op_t *op =
         tempo__mg_op_new(self, MG_CB_STATUS, "release_job", (mg_cb_t){.status = cb}, ud, run_release_job);
+    op->urgent = true; /* the lease lane (mongo_internal.h) */
+    op->batchable = true;
     if (op->status == TEMPO_OK && !tempo__id_ok(owner))
         op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
     if (op->status == TEMPO_OK && !tempo__id_ok(job_id))
@@ -231,9 +370,10 @@ void tempo__mg_next_job_time(void *self, tempo_store_time_cb cb, void *ud)
 
 /* ---- reap ---- */
 
-static tempo_status_t reap_one(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job, bool *gone)
+static tempo_status_t reap_one(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job, const bson_t *doc,
+                               bool *gone)
 {
-    tempo_status_t rc = delete_held(op, c, job, gone);
+    tempo_status_t rc = end_job(op, c, job, doc, op->in.now, gone);
     if (rc != TEMPO_OK || !*gone)
         return rc;
     char until[48], message[160];
@@ -250,7 +390,8 @@ static tempo_status_t reap_one(mg_op_t *op, mg_conn_t *c, const tempo_job_record
 }
 
 /* Every job whose lease expired at `now` (until in (NONE, now]), oldest
- * expiry first; one taken over meanwhile is left alone. */
+ * expiry first; one released, extended or reaped by another meanwhile is
+ * left alone (its lease state was claimed: mongo_lease.c). */
 static tempo_status_t run_reap(mg_op_t *op, mg_conn_t *c)
 {
     bson_t filter = BSON_INITIALIZER, opts;
@@ -261,7 +402,7 @@ static tempo_status_t run_reap(mg_op_t *op, mg_conn_t *c)
     tempo_status_t rc = tempo__mg_find(op, c, &filter, &opts, 0, &l);
     for (size_t i = 0; i < l.count && rc == TEMPO_OK;) {
         bool gone = false;
-        rc = reap_one(op, c, tempo__mg_list_at(&l, i), &gone);
+        rc = reap_one(op, c, tempo__mg_list_at(&l, i), l.docs[i], &gone);
         if (gone)
             i++;
         else

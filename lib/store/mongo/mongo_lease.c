@@ -1,283 +1,314 @@
-/* The acquisition core: who gets a record (offload thread).
+/* Lease moves: who changes a record's lease, decided atomically (offload
+ * thread).
  *
- * An acquisition finds candidates, then for each one:
+ * What the servers guarantee. MongoDB matches and changes one document
+ * atomically. FerretDB (v1.24, SQLite backend) does not: an update or a
+ * delete first reads the documents its filter matches, then writes each one
+ * back whole — or deletes it — by _id alone, in a later transaction. So two
+ * conditional updates of one document can both "succeed", and the later one
+ * silently undoes the earlier one (tests/store_mongo/test_mongo_atomic.c
+ * shows it). What FerretDB does guarantee, and MongoDB too (the same test
+ * checks both): an insert of an _id that exists fails (a unique index), and
+ * of concurrent deletes of one document exactly one reports it deleted.
  *
- *   1. claims its next fence: inserts {_id: "<inc>:<fence + 1>"} into
- *      <prefix>claims. _id is unique, so of all the acquirers that saw the
- *      record at fence f, exactly one inserts claim f + 1 — the only atomic
- *      primitive we rely on, and one that FerretDB provides too (its updates
- *      are a read followed by a write, so two concurrent conditional updates
- *      of one document can both "succeed" there; an insert of a duplicate
- *      _id cannot).
- *   2. writes the leases of the claims it won with conditional updates:
- *         {_id, fence: f, <the acquisition predicate, lease condition included>}
- *         -> {owner: us, until: now + lease, fence: f + 1}
- *      On MongoDB each document's match and change are atomic, so even
- *      without the claims one record could not be leased twice; the
- *      predicate is re-checked for each record as it is leased.
- *   3. re-reads the records: the ones showing (us, until, f + 1) are ours.
+ * So no decision here rests on a conditional update. Every change of a
+ * lease is a move out of the lease state the mover read, (fence, until), and
+ * the move first inserts the claim document of that state:
  *
- * "inc" is the record's incarnation, an ObjectId made when the record is
- * created (kept by an add with REPLACE, like the fence): a record removed and
- * added again starts at fence 0 with a new inc, so old claims never stand in
- * its way.
+ *     schedules:  _id "s:<inc>:<fence>:<until>"      (inc: the incarnation)
+ *     jobs:       _id "j:<job id>:<fence>:<until>"
  *
- * A claim whose lease was never written (its owner crashed between 1 and 2,
- * or the record changed so that 2 no longer matched) would stop the record at
- * fence f for ever, since nobody else can claim f + 1. So an acquirer that
- * finds claim f + 1 taken while the record is still at f rolls the record
- * forward: it writes that claim's lease (owner, until, f + 1) into the record
- * (conditional on fence f). The claim's holder then owns the record until its
- * lease expires, exactly as if it had written it — no one runs anything twice,
- * and the record comes back at most one lease later. An acquirer whose write
- * did not stick deletes its own claim at once, so the usual case costs
- * nothing.
+ * Of all the processes that read the record in one state — acquirers,
+ * the holder releasing or extending it, reapers — exactly one inserts that
+ * claim; it alone writes the next state, by _id alone (the only filter
+ * FerretDB looks up without reading the whole collection in Go). Nobody else
+ * writes a record's lease fields without a claim, so when the winner writes,
+ * the record is still in the state it claimed — the writes to one record
+ * follow each other in the order of its states, and none of them is a stale
+ * read written back late. A state is never entered twice (acquiring raises
+ * the fence; extending moves `until`; releasing and giving back clear it,
+ * each from a state that is never re-entered), so a claim is never in the
+ * way of a later move. The others' inserts fail: an acquirer skips the
+ * record, a release or extension answers ELEASE (the lease was taken over
+ * or reaped), a reaper leaves it.
  *
- * Claims are kept for MG_CLAIM_KEEP and then deleted by cleanup(): a claim
- * only has to outlive the acquisitions racing for it, which last milliseconds
- * (an acquirer that stalled longer and claims an old fence anyway is stopped
- * by step 2's fence condition). */
+ * Jobs are claimed by their id, not by their incarnation: a job id leaves
+ * the queued state (fence 0, never leased) once. A job made again with an
+ * id that already ran — a release by a schedule holder whose lease had
+ * lapsed adds its jobs even so (store.h), after the new holder's copies may
+ * have run and gone — meets the claim of its first incarnation and is
+ * deleted instead of run twice (see resolve()).
+ *
+ * A claim whose move was never written (its maker died in between, or
+ * stalled) would stop the record in that state for ever. Each store
+ * remembers, by a hash of the claim's _id, when it first found a claim taken
+ * (`seen`, mg_store_t); an acquirer or reaper that still finds the record in
+ * that state MG_STUCK later reads the claim, and if it is that old, makes
+ * its move for it: the claim carries what the move writes ("set") or that
+ * it deletes ("del"). An acquisition made that way leaves a lease held by
+ * the dead claimant, which lapses and is reaped or taken over as usual; a
+ * maker that finds its own claim already older than MG_STUCK / 2 when the
+ * insert returns leaves its move to them too, so a stalled maker and a
+ * rescuer do not both write. Looking up a taken claim costs a collection
+ * scan on FerretDB, hence only for claims that stayed taken that long.
+ *
+ * Claims are kept for MG_CLAIM_KEEP and then deleted by cleanup(): a state
+ * claim only has to outlive the moves racing for it (milliseconds), a job's
+ * first claim the stale releases that could make its id again (a lease
+ * duration, or the time an operation can take). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mongo_internal.h"
 #include "util/error_internal.h"
 
-#define CLAIM_ID_MAX 64
+/* ---- moves ---- */
 
-static void claim_id(char *buf, const bson_oid_t *inc, int64_t fence)
+void tempo__mg_move_init(mg_move_t *m, const char *id, const bson_oid_t *inc, int64_t fence, tempo_time_t until)
 {
-    char hex[25];
-    bson_oid_to_string(inc, hex);
-    snprintf(buf, CLAIM_ID_MAX, "%s:%lld", hex, (long long)fence);
+    memset(m, 0, sizeof *m);
+    m->id = id;
+    bson_oid_copy(inc, &m->inc);
+    m->fence = fence;
+    m->until = until;
+    m->set = bson_new();
 }
 
-static bson_t *claim_doc(const mg_cand_t *cand, const char *owner, tempo_time_t now, tempo_time_t until)
+void tempo__mg_move_lease(mg_move_t *m, const char *owner, tempo_time_t until, int64_t fence)
 {
-    char id[CLAIM_ID_MAX];
-    claim_id(id, &cand->inc, cand->fence + 1);
+    tempo__mg_append_str_or_null(m->set, "owner", owner);
+    BSON_APPEND_INT64(m->set, "until", until);
+    BSON_APPEND_INT64(m->set, "fence", fence);
+}
+
+void tempo__mg_moves_free(mg_move_t *moves, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bson_destroy(moves[i].set);
+    bson_free(moves);
+}
+
+static char *claim_id(int coll, const mg_move_t *m)
+{
+    if (coll == MG_JOBS)
+        return bson_strdup_printf("j:%s:%lld:%lld", m->id, (long long)m->fence, (long long)m->until);
+    char hex[25];
+    bson_oid_to_string(&m->inc, hex);
+    return bson_strdup_printf("s:%s:%lld:%lld", hex, (long long)m->fence, (long long)m->until);
+}
+
+static bson_t *claim_doc(int coll, const mg_move_t *m, tempo_time_t at)
+{
+    char *id = claim_id(coll, m);
     bson_t *doc = bson_new();
     BSON_APPEND_UTF8(doc, "_id", id);
-    BSON_APPEND_UTF8(doc, "owner", owner);
-    BSON_APPEND_INT64(doc, "until", until);
-    BSON_APPEND_INT64(doc, "at", now);
+    BSON_APPEND_INT64(doc, "at", at);
+    BSON_APPEND_OID(doc, "inc", &m->inc);
+    if (m->del)
+        BSON_APPEND_BOOL(doc, "del", true);
+    else
+        BSON_APPEND_DOCUMENT(doc, "set", m->set);
+    bson_free(id);
     return doc;
 }
 
-/* {_id, inc} of a candidate. */
-static void identity(bson_t *filter, const mg_cand_t *cand)
+bson_t *tempo__mg_doc_moved(const bson_t *doc, const mg_move_t *m)
 {
-    BSON_APPEND_UTF8(filter, "_id", cand->id);
-    BSON_APPEND_OID(filter, "inc", &cand->inc);
+    bson_t *out = bson_new();
+    bson_iter_t it;
+    if (bson_iter_init(&it, doc))
+        while (bson_iter_next(&it))
+            if (!bson_has_field(m->set, bson_iter_key(&it)))
+                bson_append_iter(out, NULL, 0, &it);
+    bson_concat(out, m->set);
+    return out;
 }
 
-/* {$set: {owner, until, fence}}; a negative fence is left out. */
-static void lease_set(bson_t *update, const char *owner, tempo_time_t until, int64_t fence)
+static tempo_time_t wall_now(void)
 {
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
-    tempo__mg_append_str_or_null(&set, "owner", owner);
-    BSON_APPEND_INT64(&set, "until", until);
-    if (fence >= 0)
-        BSON_APPEND_INT64(&set, "fence", fence);
-    bson_append_document_end(update, &set);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (tempo_time_t)ts.tv_sec * TEMPO_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
-/* Claim f + 1 is someone else's while the record may still be at f: write
- * that claim's lease into the record (see the top of the file). */
-static tempo_status_t roll_forward(mg_op_t *op, mg_conn_t *c, int coll, const mg_cand_t *cand)
+static int64_t mono_us(void)
 {
-    char id[CLAIM_ID_MAX];
-    claim_id(id, &cand->inc, cand->fence + 1);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- claims found taken ---- */
+
+static uint64_t hash_text(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* True when this store found the claim taken MG_STUCK ago or more (by the
+ * operations' clock); remembers it otherwise. */
+static bool seen_long_ago(mg_store_t *st, uint64_t h, tempo_time_t now)
+{
+    mg_seen_t *slot = NULL, *oldest = &st->seen[0];
+    for (size_t i = 0; i < MG_SEEN_SLOTS; i++) {
+        mg_seen_t *s = &st->seen[i];
+        if (s->hash == h) {
+            /* Much older than MG_STUCK: an entry from another episode. */
+            if (now - s->first >= MG_STUCK && now - s->first < 8 * MG_STUCK) {
+                s->hash = 0;
+                return true;
+            }
+            if (now - s->first >= 8 * MG_STUCK || now < s->first)
+                s->first = now;
+            return false;
+        }
+        if (s->hash == 0 && !slot)
+            slot = s;
+        if (s->first < oldest->first)
+            oldest = s;
+    }
+    slot = slot ? slot : oldest;
+    slot->hash = h;
+    slot->first = now;
+    return false;
+}
+
+/* Make a stuck claim's move for its maker, or delete a second incarnation
+ * of a job id that was claimed already (see the top of the file). */
+static tempo_status_t resolve(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *m, const char *id,
+                              tempo_time_t now)
+{
     bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&q, "_id", id);
     BSON_APPEND_INT64(&opts, "limit", 1);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[MG_CLAIMS], &q, &opts, NULL);
     const bson_t *claim;
     bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&filter, "_id", m->id);
     tempo_status_t rc = TEMPO_OK;
     bson_error_t e;
     if (mongoc_cursor_next(cur, &claim)) {
-        bson_iter_t owner, until;
-        if (bson_iter_init_find(&owner, claim, "owner") && BSON_ITER_HOLDS_UTF8(&owner) &&
-            bson_iter_init_find(&until, claim, "until") && BSON_ITER_HOLDS_INT64(&until)) {
-            identity(&filter, cand);
-            BSON_APPEND_INT64(&filter, "fence", cand->fence);
-            lease_set(&update, bson_iter_utf8(&owner, NULL), bson_iter_int64(&until), cand->fence + 1);
-            if (!mongoc_collection_update_one(c->coll[coll], &filter, &update, NULL, NULL, &e))
-                rc = tempo__mg_fail(&op->err, &e, "rolling record '%s' forward to its claimed fence", cand->id);
+        bson_iter_t inc, at, set;
+        bool has_inc = bson_iter_init_find(&inc, claim, "inc") && BSON_ITER_HOLDS_OID(&inc);
+        bool old = bson_iter_init_find(&at, claim, "at") && BSON_ITER_HOLDS_INT64(&at) &&
+                   now - bson_iter_int64(&at) >= MG_STUCK;
+        if (has_inc && !bson_oid_equal(bson_iter_oid(&inc), &m->inc)) {
+            /* A job id claimed by an earlier incarnation: this one is a copy
+             * of a job that was acquired already. */
+            BSON_APPEND_OID(&filter, "inc", &m->inc);
+            if (!mongoc_collection_delete_one(c->coll[coll], &filter, NULL, NULL, &e))
+                rc = tempo__mg_fail(&op->err, &e, "deleting a second copy of job '%s' (it ran already)", m->id);
+        } else if (has_inc && old && bson_has_field(claim, "del")) {
+            if (!mongoc_collection_delete_one(c->coll[coll], &filter, NULL, NULL, &e))
+                rc = tempo__mg_fail(&op->err, &e, "finishing the stuck deletion of record '%s'", m->id);
+        } else if (has_inc && old && bson_iter_init_find(&set, claim, "set") && BSON_ITER_HOLDS_DOCUMENT(&set)) {
+            uint32_t len;
+            const uint8_t *data;
+            bson_iter_document(&set, &len, &data);
+            bson_t fields;
+            if (bson_init_static(&fields, data, len)) {
+                BSON_APPEND_DOCUMENT(&update, "$set", &fields);
+                if (!mongoc_collection_update_one(c->coll[coll], &filter, &update, NULL, NULL, &e))
+                    rc = tempo__mg_fail(&op->err, &e, "finishing the stuck lease move of record '%s'", m->id);
+            }
         }
     }
     if (rc == TEMPO_OK && mongoc_cursor_error(cur, &e))
-        rc = tempo__mg_fail(&op->err, &e, "reading the claim on record '%s'", cand->id);
+        rc = tempo__mg_fail(&op->err, &e, "reading the claim on record '%s'", m->id);
     mongoc_cursor_destroy(cur);
-    bson_destroy(&filter);
     bson_destroy(&update);
+    bson_destroy(&filter);
     bson_destroy(&opts);
     bson_destroy(&q);
     return rc;
 }
 
-/* Step 2 for the claims won, in one update per MG_WRITE_CHUNK records:
- *     {$or: [{_id, fence: f}...], <cond>} -> {$set: {owner, until}, $inc: {fence: 1}}
- * Each document is matched and changed atomically (MongoDB), so `cond` — the
- * whole acquisition predicate, lease condition included — is re-checked for
- * each record at the moment it is leased, and the fence condition ties the
- * write to the claim: only the holder of claim f + 1 writes fence f + 1. A
- * record already rolled forward to our claim shows our lease (and f + 1):
- * it no longer matches, and the re-read counts it as ours. The chunks keep
- * each server call short on a slow server (FerretDB's SQLite backend takes
- * milliseconds per document written), within socketTimeoutMS. */
-static void chunk_filter(bson_t *filter, const bson_t *cond, const mg_cand_t *cands, const bool *dup,
-                         size_t from, size_t to)
+/* ---- making moves ---- */
+
+/* The won moves from `*from` on, up to MG_WRITE_CHUNK of them, in one
+ * unordered bulk write of single-document updates and deletes by _id. */
+static tempo_status_t write_chunk(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *moves, size_t n,
+                                  size_t *from)
 {
-    bson_t or, branch;
-    BSON_APPEND_ARRAY_BEGIN(filter, "$or", &or);
-    uint32_t k = 0;
-    for (size_t i = from; i < to; i++) {
-        if (dup[i])
+    bson_t opts = BSON_INITIALIZER;
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(c->coll[coll], &opts);
+    size_t k = 0, i = *from;
+    bson_error_t e;
+    bool ok = true;
+    for (; i < n && ok && k < MG_WRITE_CHUNK; i++) {
+        if (!moves[i].won)
             continue;
-        char key[16];
-        const char *kp;
-        bson_uint32_to_string(k++, &kp, key, sizeof key);
-        BSON_APPEND_DOCUMENT_BEGIN(&or, kp, &branch);
-        BSON_APPEND_UTF8(&branch, "_id", cands[i].id);
-        BSON_APPEND_INT64(&branch, "fence", cands[i].fence);
-        bson_append_document_end(&or, &branch);
+        bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER;
+        BSON_APPEND_UTF8(&filter, "_id", moves[i].id);
+        if (moves[i].del) {
+            ok = mongoc_bulk_operation_remove_one_with_opts(bulk, &filter, NULL, &e);
+        } else {
+            BSON_APPEND_DOCUMENT(&update, "$set", moves[i].set);
+            ok = mongoc_bulk_operation_update_one_with_opts(bulk, &filter, &update, NULL, &e);
+        }
+        k++;
+        bson_destroy(&update);
+        bson_destroy(&filter);
     }
-    bson_append_array_end(filter, &or);
-    bson_concat(filter, cond);
+    *from = i;
+    tempo_status_t rc = TEMPO_OK;
+    if (!ok) {
+        rc = tempo__mg_fail(&op->err, &e, "preparing %zu lease writes", k);
+    } else if (k > 0) {
+        bson_t reply;
+        if (!mongoc_bulk_operation_execute(bulk, &reply, &e))
+            rc = tempo__mg_fail(&op->err, &e, "writing %zu leases", k);
+        bson_destroy(&reply);
+    }
+    mongoc_bulk_operation_destroy(bulk);
+    bson_destroy(&opts);
+    return rc;
 }
 
-static tempo_status_t write_leases(mg_op_t *op, mg_conn_t *c, int coll, const bson_t *cond, const char *owner,
-                                   tempo_time_t until, const mg_cand_t *cands, const bool *dup, size_t n)
+static tempo_status_t write_moves(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *moves, size_t n)
 {
     tempo_status_t rc = TEMPO_OK;
     size_t from = 0;
-    while (from < n && rc == TEMPO_OK) {
-        size_t to = from, won = 0;
-        while (to < n && won < MG_WRITE_CHUNK)
-            won += !dup[to++];
-        if (won > 0) {
-            bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, inc;
-            chunk_filter(&filter, cond, cands, dup, from, to);
-            lease_set(&update, owner, until, -1);
-            BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
-            BSON_APPEND_INT64(&inc, "fence", 1);
-            bson_append_document_end(&update, &inc);
-            bson_error_t e;
-            if (!mongoc_collection_update_many(c->coll[coll], &filter, &update, NULL, NULL, &e))
-                rc = tempo__mg_fail(&op->err, &e, "writing %zu leases", won);
-            bson_destroy(&update);
-            bson_destroy(&filter);
-        }
-        from = to;
-    }
+    while (from < n && rc == TEMPO_OK)
+        rc = write_chunk(op, c, coll, moves, n, &from);
     return rc;
 }
 
-static int by_id(const void *a, const void *b)
-{
-    return strcmp((*(const mg_cand_t *const *)a)->id, (*(const mg_cand_t *const *)b)->id);
-}
-
-static mg_cand_t *find_cand(mg_cand_t **sorted, size_t n, const char *id)
-{
-    mg_cand_t key = {.id = id}, *pkey = &key;
-    mg_cand_t **hit = bsearch(&pkey, sorted, n, sizeof *sorted, by_id);
-    return hit ? *hit : NULL;
-}
-
-static bool shows_lease(const bson_t *doc, const mg_cand_t *cand, const char *owner, tempo_time_t until)
-{
-    bson_iter_t it;
-    return bson_iter_init_find(&it, doc, "inc") && BSON_ITER_HOLDS_OID(&it) &&
-           bson_oid_equal(bson_iter_oid(&it), &cand->inc) && bson_iter_init_find(&it, doc, "owner") &&
-           BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), owner) == 0 &&
-           bson_iter_init_find(&it, doc, "until") && BSON_ITER_HOLDS_INT64(&it) &&
-           bson_iter_int64(&it) == until && bson_iter_init_find(&it, doc, "fence") &&
-           BSON_ITER_HOLDS_INT64(&it) && bson_iter_int64(&it) == cand->fence + 1;
-}
-
-/* Step 3: which records show our lease. */
-static tempo_status_t reread(mg_op_t *op, mg_conn_t *c, int coll, const char *owner, tempo_time_t until,
-                             mg_cand_t *cands, const bool *dup, size_t n)
-{
-    mg_cand_t **sorted = bson_malloc0(n * sizeof *sorted);
-    size_t m = 0;
-    bson_t filter = BSON_INITIALIZER, in, list;
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
-    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &list);
-    for (size_t i = 0; i < n; i++) {
-        if (dup[i])
-            continue;
-        char key[16];
-        const char *k;
-        bson_uint32_to_string((uint32_t)m, &k, key, sizeof key);
-        BSON_APPEND_UTF8(&list, k, cands[i].id);
-        sorted[m++] = &cands[i];
-    }
-    bson_append_array_end(&in, &list);
-    bson_append_document_end(&filter, &in);
-    qsort(sorted, m, sizeof *sorted, by_id);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[coll], &filter, NULL, NULL);
-    const bson_t *doc;
-    while (mongoc_cursor_next(cur, &doc)) {
-        bson_iter_t it;
-        if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
-            continue;
-        mg_cand_t *cand = find_cand(sorted, m, bson_iter_utf8(&it, NULL));
-        if (cand && !cand->got && shows_lease(doc, cand, owner, until))
-            cand->got = bson_copy(doc);
-    }
-    bson_error_t e;
-    tempo_status_t rc = TEMPO_OK;
-    if (mongoc_cursor_error(cur, &e))
-        rc = tempo__mg_fail(&op->err, &e, "reading back %zu leased records", m);
-    mongoc_cursor_destroy(cur);
-    bson_destroy(&filter);
-    bson_free(sorted);
-    return rc;
-}
-
-/* Our claims whose lease did not stick: give the fence back at once (best
- * effort; a leftover is rolled forward by the next acquirer). */
-static void unclaim_lost(mg_conn_t *c, const char *owner, const mg_cand_t *cands, const bool *dup, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (dup[i] || cands[i].got)
-            continue;
-        char id[CLAIM_ID_MAX];
-        claim_id(id, &cands[i].inc, cands[i].fence + 1);
-        bson_t filter = BSON_INITIALIZER;
-        BSON_APPEND_UTF8(&filter, "_id", id);
-        BSON_APPEND_UTF8(&filter, "owner", owner);
-        mongoc_collection_delete_one(c->coll[MG_CLAIMS], &filter, NULL, NULL, NULL);
-        bson_destroy(&filter);
-    }
-}
-
-tempo_status_t tempo__mg_lease_take(mg_op_t *op, mg_conn_t *c, int coll, const bson_t *cond, const char *owner,
-                                    tempo_time_t now, tempo_time_t until, mg_cand_t *cands, size_t n)
+tempo_status_t tempo__mg_moves_make(mg_op_t *op, mg_conn_t *c, int coll, mg_move_t *moves, size_t n,
+                                    tempo_time_t now)
 {
     if (n == 0)
         return TEMPO_OK;
+    tempo_time_t at = now != TEMPO_TIME_NONE ? now : wall_now();
     bson_t **claims = bson_malloc0(n * sizeof *claims);
     bool *dup = bson_malloc0(n * sizeof *dup);
     for (size_t i = 0; i < n; i++)
-        claims[i] = claim_doc(&cands[i], owner, now, until);
+        claims[i] = claim_doc(coll, &moves[i], at);
+    int64_t began = mono_us();
     tempo_status_t rc = tempo__mg_insert_unique(c->coll[MG_CLAIMS], (const bson_t *const *)claims, n, dup,
-                                                "claiming records", &op->err);
-    for (size_t i = 0; i < n && rc == TEMPO_OK; i++)
-        if (dup[i])
-            rc = roll_forward(op, c, coll, &cands[i]);
+                                                "claiming lease states", &op->err);
+    /* A maker this slow leaves its moves to the others (top of the file). */
+    bool late = mono_us() - began >= MG_STUCK / 2;
+    for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
+        moves[i].won = !dup[i] && !late;
+        if (!dup[i] || now == TEMPO_TIME_NONE)
+            continue;
+        bson_iter_t it;
+        const char *id = bson_iter_init_find(&it, claims[i], "_id") ? bson_iter_utf8(&it, NULL) : "";
+        if (seen_long_ago(c->st, hash_text(id), now))
+            rc = resolve(op, c, coll, &moves[i], id, now);
+    }
     if (rc == TEMPO_OK)
-        rc = write_leases(op, c, coll, cond, owner, until, cands, dup, n);
-    if (rc == TEMPO_OK)
-        rc = reread(op, c, coll, owner, until, cands, dup, n);
-    if (rc == TEMPO_OK)
-        unclaim_lost(c, owner, cands, dup, n);
+        rc = write_moves(op, c, coll, moves, n);
+    if (rc != TEMPO_OK)
+        for (size_t i = 0; i < n; i++)
+            moves[i].won = false;
     for (size_t i = 0; i < n; i++)
         bson_destroy(claims[i]);
     bson_free(claims);
@@ -285,38 +316,27 @@ tempo_status_t tempo__mg_lease_take(mg_op_t *op, mg_conn_t *c, int coll, const b
     return rc;
 }
 
-tempo_status_t tempo__mg_lease_drop(mg_op_t *op, mg_conn_t *c, int coll, const char *owner, mg_cand_t *cands,
-                                    size_t n)
-{
-    tempo_status_t rc = TEMPO_OK;
-    for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
-        bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER;
-        identity(&filter, &cands[i]);
-        BSON_APPEND_UTF8(&filter, "owner", owner);
-        BSON_APPEND_INT64(&filter, "fence", cands[i].fence + 1);
-        lease_set(&update, NULL, TEMPO_TIME_NONE, cands[i].fence + 1);
-        bson_error_t e;
-        if (!mongoc_collection_update_one(c->coll[coll], &filter, &update, NULL, NULL, &e))
-            rc = tempo__mg_fail(&op->err, &e, "giving back the lease of record '%s'", cands[i].id);
-        bson_destroy(&filter);
-        bson_destroy(&update);
-    }
-    return rc;
-}
+/* ---- cleanup ---- */
 
 tempo_status_t tempo__mg_claims_cleanup(mg_op_t *op, mg_conn_t *c, tempo_time_t now)
 {
     tempo_time_t before;
     if (__builtin_sub_overflow(now, MG_CLAIM_KEEP, &before))
         return TEMPO_OK; /* nothing can be that old */
-    bson_t filter = BSON_INITIALIZER, lt;
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "at", &lt);
-    BSON_APPEND_INT64(&lt, "$lt", before);
-    bson_append_document_end(&filter, &lt);
+    /* The claims collection is the store's largest (a few claims per job)
+     * and deleting by age reads it whole on FerretDB: once per
+     * MG_CLAIM_KEEP / 4 per store is plenty for claims kept MG_CLAIM_KEEP. */
+    mg_store_t *st = c->st;
+    if (st->claims_cleaned != 0 && now >= st->claims_cleaned && now - st->claims_cleaned < MG_CLAIM_KEEP / 4)
+        return TEMPO_OK;
+    bson_t filter = BSON_INITIALIZER;
+    tempo__mg_q_cmp(&filter, "at", "$lt", before);
     bson_error_t e;
     tempo_status_t rc = TEMPO_OK;
     if (!mongoc_collection_delete_many(c->coll[MG_CLAIMS], &filter, NULL, NULL, &e))
         rc = tempo__mg_fail(&op->err, &e, "deleting old claims");
+    else
+        st->claims_cleaned = now;
     bson_destroy(&filter);
     return rc;
 }

@@ -23,55 +23,56 @@ static void lost_add(lost_t *l, const char *kind, const char *id)
     }
 }
 
-static bool in_list(char *const *ids, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return true;
-    return false;
-}
-
-/* Set `until` on those of `ids` that `owner` holds, then read back which
- * show it: those are extended, the others lost. */
-static tempo_status_t extend_in(mg_op_t *op, mg_conn_t *c, int coll, const char *kind, char *const *ids,
-                                size_t n, lost_t *lost)
+/* Read the records of `ids`; each one `owner` holds moves out of the lease
+ * state it was read in to the new `until` (mongo_lease.c): those won are
+ * extended, the others lost — not held, or taken over, released or reaped
+ * meanwhile. A late extension (the lease lapsed, nobody took it over or
+ * reaped it yet) claims the same state as the takeover or the reaping, so
+ * exactly one of them happens. One already at that `until` is held as is
+ * (a move to the same state would claim it for nothing). */
+static tempo_status_t extend_in(mg_op_t *op, mg_conn_t *c, const mg_kind_t *kind, char *const *ids, size_t n,
+                                lost_t *lost)
 {
     if (n == 0)
         return TEMPO_OK;
-    bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set, opts = BSON_INITIALIZER, proj;
+    bson_t filter = BSON_INITIALIZER;
     tempo__mg_q_in(&filter, "_id", ids, n);
-    BSON_APPEND_UTF8(&filter, "owner", op->in.owner);
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    BSON_APPEND_INT64(&set, "until", op->in.until);
-    bson_append_document_end(&update, &set);
-    bson_error_t e;
-    tempo_status_t rc = TEMPO_OK;
-    if (!mongoc_collection_update_many(c->coll[coll], &filter, &update, NULL, NULL, &e))
-        rc = tempo__mg_fail(&op->err, &e, "extending %zu %s leases", n, kind);
-    char **held = bson_malloc0(n * sizeof *held);
-    size_t nheld = 0;
-    if (rc == TEMPO_OK) {
-        BSON_APPEND_INT64(&filter, "until", op->in.until);
-        BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-        BSON_APPEND_INT32(&proj, "_id", 1);
-        bson_append_document_end(&opts, &proj);
-        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[coll], &filter, &opts, NULL);
-        const bson_t *doc;
-        while (nheld < n && mongoc_cursor_next(cur, &doc)) {
-            bson_iter_t it;
-            if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it))
-                held[nheld++] = bson_strdup(bson_iter_utf8(&it, NULL));
+    mg_list_t l;
+    tempo__mg_list_init(&l, kind);
+    tempo_status_t rc = tempo__mg_find(op, c, &filter, NULL, 0, &l);
+    mg_move_t *moves = l.count ? bson_malloc0(l.count * sizeof *moves) : NULL;
+    bool *held = bson_malloc0(n * sizeof *held);
+    size_t m = 0;
+    for (size_t i = 0; i < l.count && rc == TEMPO_OK; i++) {
+        const void *rec = tempo__mg_list_at(&l, i);
+        const char *id = kind == &tempo__mg_jobs_kind ? ((const tempo_job_record_t *)rec)->id
+                                                      : ((const tempo_schedule_record_t *)rec)->id;
+        const tempo_lease_t *lease = kind == &tempo__mg_jobs_kind ? &((const tempo_job_record_t *)rec)->lease
+                                                                  : &((const tempo_schedule_record_t *)rec)->lease;
+        if (!lease->owner || strcmp(lease->owner, op->in.owner) != 0)
+            continue;
+        if (lease->until == op->in.until) {
+            for (size_t k = 0; k < n; k++)
+                held[k] |= strcmp(ids[k], id) == 0;
+            continue;
         }
-        if (mongoc_cursor_error(cur, &e))
-            rc = tempo__mg_fail(&op->err, &e, "reading back %zu extended %s leases", n, kind);
-        mongoc_cursor_destroy(cur);
+        bson_oid_t inc = {{0}};
+        rc = tempo__mg_decode_inc(l.docs[i], &inc, &op->err);
+        tempo__mg_move_init(&moves[m], id, &inc, lease->fence, lease->until);
+        BSON_APPEND_INT64(moves[m].set, "until", op->in.until);
+        m++;
     }
-    for (size_t i = 0; i < n && rc == TEMPO_OK; i++)
-        if (!in_list(held, nheld, ids[i]))
-            lost_add(lost, kind, ids[i]);
-    tempo__mg_strv_free(held, nheld);
-    bson_destroy(&opts);
-    bson_destroy(&update);
+    if (rc == TEMPO_OK)
+        rc = tempo__mg_moves_make(op, c, kind->coll, moves, m, TEMPO_TIME_NONE);
+    for (size_t j = 0; j < m && rc == TEMPO_OK; j++)
+        for (size_t k = 0; k < n && moves[j].won; k++)
+            held[k] |= strcmp(ids[k], moves[j].id) == 0;
+    for (size_t k = 0; k < n && rc == TEMPO_OK; k++)
+        if (!held[k])
+            lost_add(lost, kind->name, ids[k]);
+    bson_free(held);
+    tempo__mg_moves_free(moves, m);
+    tempo__mg_list_free(&l);
     bson_destroy(&filter);
     return rc;
 }
@@ -79,9 +80,9 @@ static tempo_status_t extend_in(mg_op_t *op, mg_conn_t *c, int coll, const char 
 static tempo_status_t run_extend(mg_op_t *op, mg_conn_t *c)
 {
     lost_t lost = {0};
-    tempo_status_t rc = extend_in(op, c, MG_SCHEDULES, "schedule", op->in.ids, op->in.count, &lost);
+    tempo_status_t rc = extend_in(op, c, &tempo__mg_schedules_kind, op->in.ids, op->in.count, &lost);
     if (rc == TEMPO_OK)
-        rc = extend_in(op, c, MG_JOBS, "job", op->in.ids2, op->in.count2, &lost);
+        rc = extend_in(op, c, &tempo__mg_jobs_kind, op->in.ids2, op->in.count2, &lost);
     if (rc != TEMPO_OK || lost.count == 0)
         return rc;
     return tempo__error_set(&op->err, TEMPO_ELEASE, "%zu of %zu leases are no longer held by '%s': %s%s",
@@ -94,6 +95,7 @@ void tempo__mg_extend_leases(void *self, const char *owner, const char *const *s
                              tempo_time_t until, tempo_store_status_cb cb, void *ud)
 {
     mg_op_t *op = tempo__mg_op_new(self, MG_CB_STATUS, "extend_leases", (mg_cb_t){.status = cb}, ud, run_extend);
+    op->urgent = true; /* the lease lane (mongo_internal.h) */
     if (op->status == TEMPO_OK && !tempo__id_ok(owner))
         op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
     if (op->status == TEMPO_OK && until == TEMPO_TIME_NONE)
@@ -115,45 +117,89 @@ void tempo__mg_extend_leases(void *self, const char *owner, const char *const *s
 
 /* ---- cleanup ---- */
 
-/* Finished schedules (next_fire_time NONE) that no job names. The paused
- * condition matches everything; it lets the "due" index serve the query. */
-static tempo_status_t collect_all_finished(mg_op_t *op, mg_conn_t *c)
+/* The string values of `field` in the documents of `coll` matching
+ * `filter`, appended to *out (bson_strdup'ed; *n of them). */
+static tempo_status_t read_strings(mg_op_t *op, mongoc_collection_t *coll, const bson_t *filter, const char *field,
+                                   char ***out, size_t *n, const char *what)
 {
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj, paused, any;
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "paused", &paused);
-    BSON_APPEND_ARRAY_BEGIN(&paused, "$in", &any);
-    BSON_APPEND_BOOL(&any, "0", false);
-    BSON_APPEND_BOOL(&any, "1", true);
-    bson_append_array_end(&paused, &any);
-    bson_append_document_end(&filter, &paused);
-    BSON_APPEND_INT64(&filter, "next_fire_time", TEMPO_TIME_NONE);
+    bson_t opts = BSON_INITIALIZER, proj;
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-    BSON_APPEND_INT32(&proj, "_id", 1);
+    BSON_APPEND_INT32(&proj, field, 1);
     bson_append_document_end(&opts, &proj);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[MG_SCHEDULES], &filter, &opts, NULL);
-    char **ids = NULL;
-    size_t n = 0, cap = 0;
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
+    size_t cap = 0;
     const bson_t *doc;
     while (mongoc_cursor_next(cur, &doc)) {
         bson_iter_t it;
-        if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
+        if (!bson_iter_init_find(&it, doc, field) || !BSON_ITER_HOLDS_UTF8(&it))
             continue;
-        if (n == cap) {
+        if (*n == cap) {
             cap = cap ? cap * 2 : 16;
-            ids = bson_realloc(ids, cap * sizeof *ids);
+            *out = bson_realloc(*out, cap * sizeof **out);
         }
-        ids[n++] = bson_strdup(bson_iter_utf8(&it, NULL));
+        (*out)[(*n)++] = bson_strdup(bson_iter_utf8(&it, NULL));
     }
     bson_error_t e;
     tempo_status_t rc = TEMPO_OK;
     if (mongoc_cursor_error(cur, &e))
-        rc = tempo__mg_fail(&op->err, &e, "looking for finished schedules");
+        rc = tempo__mg_fail(&op->err, &e, "%s", what);
     mongoc_cursor_destroy(cur);
-    for (size_t i = 0; i < n && rc == TEMPO_OK; i++)
-        rc = tempo__mg_collect_finished(op, c, ids[i]);
-    tempo__mg_strv_free(ids, n);
     bson_destroy(&opts);
-    bson_destroy(&filter);
+    return rc;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Finished schedules (next_fire_time NONE) that no job names: one read of
+ * the finished ones, one of the schedule ids jobs name (every other query
+ * but one by _id reads a whole collection on FerretDB, so one each, not one
+ * per schedule), then a delete of each one named by none — only if still
+ * finished. A job naming it may be added between the look and the delete
+ * (a release by another process): that job then outlives its schedule,
+ * which is what remove_schedules allows anyway. */
+static tempo_status_t collect_all_finished(mg_op_t *op, mg_conn_t *c)
+{
+    bson_t finished = BSON_INITIALIZER, named = BSON_INITIALIZER, del, paused, any, type;
+    /* The paused condition matches everything; it lets MongoDB's "due"
+     * index serve the query. */
+    BSON_APPEND_DOCUMENT_BEGIN(&finished, "paused", &paused);
+    BSON_APPEND_ARRAY_BEGIN(&paused, "$in", &any);
+    BSON_APPEND_BOOL(&any, "0", false);
+    BSON_APPEND_BOOL(&any, "1", true);
+    bson_append_array_end(&paused, &any);
+    bson_append_document_end(&finished, &paused);
+    BSON_APPEND_INT64(&finished, "next_fire_time", TEMPO_TIME_NONE);
+    /* Jobs with a schedule: MongoDB's "schedule" index covers it. */
+    BSON_APPEND_DOCUMENT_BEGIN(&named, "schedule_id", &type);
+    BSON_APPEND_UTF8(&type, "$type", "string");
+    bson_append_document_end(&named, &type);
+    char **ids = NULL, **names = NULL;
+    size_t n = 0, m = 0;
+    tempo_status_t rc = read_strings(op, c->coll[MG_SCHEDULES], &finished, "_id", &ids, &n,
+                                     "looking for finished schedules");
+    if (rc == TEMPO_OK && n > 0)
+        rc = read_strings(op, c->coll[MG_JOBS], &named, "schedule_id", &names, &m,
+                          "looking for the schedules jobs name");
+    if (m > 0)
+        qsort(names, m, sizeof *names, by_text);
+    for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
+        if (m > 0 && bsearch(&ids[i], names, m, sizeof *names, by_text))
+            continue;
+        bson_init(&del);
+        BSON_APPEND_UTF8(&del, "_id", ids[i]);
+        BSON_APPEND_INT64(&del, "next_fire_time", TEMPO_TIME_NONE);
+        bson_error_t e;
+        if (!mongoc_collection_delete_one(c->coll[MG_SCHEDULES], &del, NULL, NULL, &e))
+            rc = tempo__mg_fail(&op->err, &e, "removing finished schedule '%s'", ids[i]);
+        bson_destroy(&del);
+    }
+    tempo__mg_strv_free(names, m);
+    tempo__mg_strv_free(ids, n);
+    bson_destroy(&named);
+    bson_destroy(&finished);
     return rc;
 }
 

@@ -133,7 +133,7 @@ static void op_free(mg_op_t *op)
 static void op_work(tempo__work_t *w)
 {
     mg_op_t *op = OP_OF(w);
-    if (op->status != TEMPO_OK)
+    if (op->status != TEMPO_OK || op->batched)
         return;
     mg_conn_t c;
     tempo_status_t rc = tempo__mg_conn_open(op->st, &c, &op->err);
@@ -240,6 +240,7 @@ static void op_done(tempo__work_t *w, tempo_status_t status)
 {
     mg_op_t *op = OP_OF(w);
     unlink_from(&op->st->running, op);
+    tempo__mg_batch_forget(op);
     if (status == TEMPO_ECANCELLED && op->status == TEMPO_OK)
         op->status = tempo__error_set(&op->err, TEMPO_ECANCELLED, "cancelled: the store is shutting down");
     deliver(op);
@@ -261,15 +262,94 @@ static void defer(mg_store_t *st, mg_op_t *op)
 
 /* To the pool while it takes operations; else (close queued, or no thread
  * could be started) answered through the loop with what it has. */
+/* ---- release batches ----
+ *
+ * A worker finishing many jobs at once issues one release_job per job; on
+ * a slow server (FerretDB) each costs several round trips, one after the
+ * other on the lease lane. So the first release the lane runs takes the
+ * ones queued behind it and makes them together (mongo_jobs.c): one read,
+ * one claims insert, one bulk delete for the lot. Each still gets its own
+ * answer, when the pool hands its own turn back (which then does nothing). */
+
+static void batch_push(mg_store_t *st, mg_op_t *op)
+{
+    pthread_mutex_lock(&st->batch_mu);
+    op->bnext = NULL;
+    op->bprev = st->batch_tail;
+    if (st->batch_tail)
+        st->batch_tail->bnext = op;
+    else
+        st->batch_head = op;
+    st->batch_tail = op;
+    op->in_batch_list = true;
+    pthread_mutex_unlock(&st->batch_mu);
+}
+
+/* Under batch_mu. */
+static void batch_unlink(mg_store_t *st, mg_op_t *op)
+{
+    if (!op->in_batch_list)
+        return;
+    if (op->bprev)
+        op->bprev->bnext = op->bnext;
+    else
+        st->batch_head = op->bnext;
+    if (op->bnext)
+        op->bnext->bprev = op->bprev;
+    else
+        st->batch_tail = op->bprev;
+    op->bnext = op->bprev = NULL;
+    op->in_batch_list = false;
+}
+
+void tempo__mg_batch_forget(mg_op_t *op)
+{
+    if (!op->batchable)
+        return;
+    pthread_mutex_lock(&op->st->batch_mu);
+    batch_unlink(op->st, op);
+    pthread_mutex_unlock(&op->st->batch_mu);
+}
+
+size_t tempo__mg_batch_take(mg_op_t *op, mg_op_t **ops, size_t max)
+{
+    mg_store_t *st = op->st;
+    size_t n = 0;
+    pthread_mutex_lock(&st->batch_mu);
+    batch_unlink(st, op);
+    ops[n++] = op;
+    /* The lane runs in issue order, so what is still listed was queued
+     * after `op`. */
+    while (st->batch_head && n < max) {
+        mg_op_t *next = st->batch_head;
+        batch_unlink(st, next);
+        next->batched = true;
+        ops[n++] = next;
+    }
+    pthread_mutex_unlock(&st->batch_mu);
+    return n;
+}
+
+static tempo__pool_t *pool_of(const mg_store_t *st, const mg_op_t *op)
+{
+    return op->urgent && st->lane ? st->lane : st->pool;
+}
+
 static void dispatch(mg_store_t *st, mg_op_t *op)
 {
     if (st->pool && !st->close_queued) {
-        tempo_status_t rc = tempo__pool_submit(st->pool, &op->work, op_work, op_done);
+        /* Listed before it is queued: the lane may run it at once. */
+        bool listed = op->batchable && op->status == TEMPO_OK && pool_of(st, op) == st->lane;
+        if (listed)
+            batch_push(st, op);
+        tempo_status_t rc = tempo__pool_submit(pool_of(st, op), &op->work, op_work, op_done);
         if (rc == TEMPO_OK) {
             st->in_flight++;
             link_front(&st->running, op);
             return;
         }
+        if (listed)
+            tempo__mg_batch_forget(op);
         if (op->status == TEMPO_OK)
             op->status = tempo__error_set(&op->err, TEMPO_ESTORE, "cannot start the store's offload thread");
     }
@@ -295,8 +375,13 @@ tempo_status_t tempo__mg_start(void *self, tempo_loop_t *loop, tempo_error_t *er
     if (st->state != MG_NEW)
         return tempo__error_set(err, TEMPO_ESTATE, "store '" MG_NAME "': start: already %s",
                                 st->state == MG_STARTED ? "started" : "stopped");
-    /* One thread: operations run one at a time, in issue order. */
+    /* One thread: operations run one at a time, in issue order; and the
+     * lease lane's (mongo_internal.h). */
     tempo_status_t rc = tempo__pool_new(loop, 1, &st->pool, err);
+    if (rc == TEMPO_OK && (rc = tempo__pool_new(loop, 1, &st->lane, err)) != TEMPO_OK) {
+        tempo__pool_free(st->pool);
+        st->pool = NULL;
+    }
     if (rc != TEMPO_OK)
         return tempo__error_prefix(err, rc, "store '" MG_NAME "': start");
     st->loop = loop;
@@ -366,6 +451,8 @@ static void maybe_finish_stop(mg_store_t *st)
 {
     if (st->state != MG_STOPPING || !st->close_done || st->in_flight > 0 || st->stop_call_queued)
         return;
+    tempo__pool_free(st->lane);
+    st->lane = NULL;
     tempo__pool_free(st->pool);
     st->pool = NULL;
     st->state = MG_STOPPED;
@@ -396,13 +483,16 @@ void tempo__mg_stop(void *self, tempo_store_status_cb cb, void *ud)
 
 /* ---- destroy ---- */
 
-/* Cancel what is queued, close the client pool on the offload thread after
- * the running operation, wait for that, then free the pool: its remaining
- * completions come now and find `destroyed`. */
+/* Cancel what is queued; let the lease lane's running operation finish (its
+ * completions come now and find `destroyed`), so that no thread but the
+ * offload thread uses the client pool; close it there after its running
+ * operation, wait for that, then free the pool. */
 static void shut_pool(mg_store_t *st)
 {
     for (mg_op_t *op = st->running; op; op = op->next)
-        tempo__pool_cancel(st->pool, &op->work);
+        tempo__pool_cancel(pool_of(st, op), &op->work);
+    tempo__pool_free(st->lane);
+    st->lane = NULL;
     if (!st->close_queued) {
         st->close_queued = true;
         if (tempo__pool_submit(st->pool, &st->close_work, close_work, close_done) != TEMPO_OK)

@@ -214,34 +214,107 @@ void tempo__mg_remove_schedules(void *self, const char *const *ids, size_t count
 
 /* ---- finished schedules ---- */
 
-/* A job naming it may be added between the look and the delete (a release
- * by another process): that job then outlives its schedule, which is what
- * remove_schedules allows anyway. */
-tempo_status_t tempo__mg_collect_finished(mg_op_t *op, mg_conn_t *c, const char *id)
+/* The string values of `field` in the documents of `coll` matching
+ * `filter`, appended to *out (bson_strdup'ed; *n of them). With
+ * `only_finished`, only of documents whose next_fire_time is NONE. */
+static tempo_status_t read_names(mg_op_t *op, mongoc_collection_t *coll, const bson_t *filter, const char *field,
+                                 bool only_finished, char ***out, size_t *n, const char *what)
 {
-    bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-    BSON_APPEND_UTF8(&q, "schedule_id", id);
-    BSON_APPEND_INT64(&opts, "limit", 1);
+    bson_t opts = BSON_INITIALIZER, proj;
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-    BSON_APPEND_INT32(&proj, "_id", 1);
+    BSON_APPEND_INT32(&proj, field, 1);
+    if (only_finished)
+        BSON_APPEND_INT32(&proj, "next_fire_time", 1);
     bson_append_document_end(&opts, &proj);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[MG_JOBS], &q, &opts, NULL);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
+    size_t cap = 0;
     const bson_t *doc;
-    bool named = mongoc_cursor_next(cur, &doc);
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        if (only_finished && !(bson_iter_init_find(&it, doc, "next_fire_time") && BSON_ITER_HOLDS_INT64(&it) &&
+                               bson_iter_int64(&it) == TEMPO_TIME_NONE))
+            continue;
+        if (!bson_iter_init_find(&it, doc, field) || !BSON_ITER_HOLDS_UTF8(&it))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = bson_realloc(*out, cap * sizeof **out);
+        }
+        (*out)[(*n)++] = bson_strdup(bson_iter_utf8(&it, NULL));
+    }
     bson_error_t e;
     tempo_status_t rc = TEMPO_OK;
     if (mongoc_cursor_error(cur, &e))
-        rc = tempo__mg_fail(&op->err, &e, "looking for jobs of schedule '%s'", id);
+        rc = tempo__mg_fail(&op->err, &e, "%s", what);
     mongoc_cursor_destroy(cur);
-    if (rc == TEMPO_OK && !named) {
-        bson_t filter;
-        id_filter(&filter, id);
-        BSON_APPEND_INT64(&filter, "next_fire_time", TEMPO_TIME_NONE);
-        if (!mongoc_collection_delete_one(c->coll[MG_SCHEDULES], &filter, NULL, NULL, &e))
-            rc = tempo__mg_fail(&op->err, &e, "removing finished schedule '%s'", id);
+    bson_destroy(&opts);
+    return rc;
+}
+
+/* {_id: id} for one (the lookup FerretDB makes in SQL), {_id: {$in}} else. */
+static void one_or_in(bson_t *filter, const char *field, char *const *ids, size_t n)
+{
+    bson_init(filter);
+    if (n == 1)
+        BSON_APPEND_UTF8(filter, field, ids[0]);
+    else
+        tempo__mg_q_in(filter, field, ids, n);
+}
+
+static bool listed(char *const *names, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Of the schedules `ids`, delete those finished (next_fire_time NONE) that
+ * no job names: which are finished (one read: most jobs name a schedule
+ * that is not, and that is all there is to look at), which of those jobs
+ * still name (one read), one delete for the rest — conditional on still
+ * being finished. Every query but one by _id alone reads a whole collection
+ * on FerretDB, so a batch of released jobs costs these three, not three per
+ * job. A job naming one may be added between the look and the delete (a
+ * release by another process): that job then outlives its schedule, which
+ * is what remove_schedules allows anyway. */
+tempo_status_t tempo__mg_collect_finished_many(mg_op_t *op, mg_conn_t *c, char *const *ids, size_t n)
+{
+    if (n == 0)
+        return TEMPO_OK;
+    char **done = NULL, **named = NULL, **gone = NULL;
+    size_t nd = 0, nn = 0, ng = 0;
+    bson_t filter;
+    one_or_in(&filter, "_id", ids, n);
+    tempo_status_t rc = read_names(op, c->coll[MG_SCHEDULES], &filter, "_id", true, &done, &nd,
+                                   "looking for finished schedules");
+    bson_destroy(&filter);
+    if (rc == TEMPO_OK && nd > 0) {
+        one_or_in(&filter, "schedule_id", done, nd);
+        rc = read_names(op, c->coll[MG_JOBS], &filter, "schedule_id", false, &named, &nn,
+                        "looking for jobs of finished schedules");
         bson_destroy(&filter);
     }
-    bson_destroy(&opts);
-    bson_destroy(&q);
+    gone = nd ? bson_malloc0(nd * sizeof *gone) : NULL;
+    for (size_t i = 0; i < nd && rc == TEMPO_OK; i++)
+        if (!listed(named, nn, done[i]) && !listed(gone, ng, done[i]))
+            gone[ng++] = done[i];
+    if (rc == TEMPO_OK && ng > 0) {
+        one_or_in(&filter, "_id", gone, ng);
+        BSON_APPEND_INT64(&filter, "next_fire_time", TEMPO_TIME_NONE);
+        bson_error_t e;
+        if (!mongoc_collection_delete_many(c->coll[MG_SCHEDULES], &filter, NULL, NULL, &e))
+            rc = tempo__mg_fail(&op->err, &e, "removing %zu finished schedules", ng);
+        bson_destroy(&filter);
+    }
+    bson_free(gone);
+    tempo__mg_strv_free(named, nn);
+    tempo__mg_strv_free(done, nd);
     return rc;
+}
+
+tempo_status_t tempo__mg_collect_finished(mg_op_t *op, mg_conn_t *c, const char *id)
+{
+    char *ids[1] = {(char *)id};
+    return tempo__mg_collect_finished_many(op, c, ids, 1);
 }

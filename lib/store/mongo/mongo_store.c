@@ -125,6 +125,8 @@ static mg_store_t *store_make(mongoc_uri_t *uri, const char *db, const char *pre
     st->held_tail = &st->held;
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
+    pthread_mutex_init(&st->conn_mu, NULL);
+    pthread_mutex_init(&st->batch_mu, NULL);
     return st;
 }
 
@@ -137,6 +139,8 @@ void tempo__mg_store_free(mg_store_t *st)
     bson_free(st->where);
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->mu);
+    pthread_mutex_destroy(&st->conn_mu);
+    pthread_mutex_destroy(&st->batch_mu);
     bson_free(st);
 }
 
