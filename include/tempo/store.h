@@ -159,6 +159,12 @@ typedef void (*tempo_store_results_cb)(void *userdata, tempo_status_t status, co
  * schedule id and fire time) and then updates the schedule if the fence still
  * matches; a schedule whose lease was lost is left alone and reported with
  * TEMPO_ELEASE in `status` of its entry. */
+typedef struct tempo_job_take {
+    tempo_time_t until;  /* in: the lease to take the job with */
+    int max_running;     /* in: its task's max_running_jobs (0 = no limit) */
+    int64_t fence;       /* out: the fence of the lease taken; 0 = not taken */
+} tempo_job_take_t;
+
 typedef struct tempo_schedule_release {
     const char *id;
     int64_t fence;
@@ -167,6 +173,15 @@ typedef struct tempo_schedule_release {
     const tempo_job_record_t *jobs;
     size_t job_count;
     tempo_status_t status;       /* out: per entry */
+    /* Optional, NULL when unused: one per job. The releasing scheduler asks
+     * to run these jobs itself at once, saving the round trip of acquiring
+     * them. A store that supports it adds job k already leased to `owner`
+     * until take[k].until — only when the job is new and fewer than
+     * take[k].max_running jobs of its task hold an unexpired lease — and
+     * writes that lease's fence to take[k].fence. Otherwise (or when the
+     * store ignores `take`) take[k].fence stays 0 and the job is queued as
+     * usual. Either way the entry's own status is unaffected. */
+    tempo_job_take_t *take;
 } tempo_schedule_release_t;
 
 /* -------------------------------------------------------------------- ops */

@@ -10,37 +10,39 @@
 
 #include "job_internal.h"
 
-struct tempo_job {
-    tempo__running_t *r;
-};
-
-static char *dup_or_null(const char *s)
+static size_t size0(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? strlen(s) + 1 : 0;
 }
 
+static char *put(char **cursor, const char *s, size_t size)
+{
+    if (!s)
+        return NULL;
+    char *at = memcpy(*cursor, s, size);
+    *cursor += size;
+    return at;
+}
+
+/* One allocation per job started — the record, its handle and its names —
+ * since this runs once per fire. */
 tempo__running_t *tempo__running_new(tempo_scheduler_t *s, const tempo_job_record_t *job,
                                      const tempo__task_t *task)
 {
-    tempo__running_t *r = calloc(1, sizeof *r);
+    size_t id_size = size0(job->id), task_size = size0(job->task_id), sched_size = size0(job->schedule_id);
+    tempo__running_t *r = malloc(sizeof *r + id_size + task_size + sched_size);
     if (!r)
         return NULL;
+    memset(r, 0, sizeof *r);
+    char *cursor = (char *)(r + 1);
     r->s = s;
-    r->id = strdup(job->id);
-    r->task_id = strdup(job->task_id);
-    r->schedule_id = dup_or_null(job->schedule_id);
+    r->id = put(&cursor, job->id, id_size);
+    r->task_id = put(&cursor, job->task_id, task_size);
+    r->schedule_id = put(&cursor, job->schedule_id, sched_size);
     if (job->args)
         bson_copy_to(job->args, &r->args);
     else
         bson_init(&r->args);
-    if (!r->id || !r->task_id || (job->schedule_id && !r->schedule_id)) {
-        free(r->id);
-        free(r->task_id);
-        free(r->schedule_id);
-        bson_destroy(&r->args);
-        free(r);
-        return NULL;
-    }
     r->scheduled_fire_time = job->scheduled_fire_time;
     r->started_at = TEMPO_TIME_NONE;
     r->result_expiration = job->result_expiration;
@@ -68,9 +70,6 @@ void tempo__running_free(tempo__running_t *r)
         r->orphaned = true; /* the handle frees it */
         return;
     }
-    free(r->id);
-    free(r->task_id);
-    free(r->schedule_id);
     bson_destroy(&r->args);
     if (r->value_ready)
         bson_destroy(&r->value);
@@ -79,12 +78,9 @@ void tempo__running_free(tempo__running_t *r)
 
 tempo_job_t *tempo__job_handle_new(tempo__running_t *r)
 {
-    tempo_job_t *h = malloc(sizeof *h);
-    if (h) {
-        h->r = r;
-        r->handle = h;
-    }
-    return h;
+    r->handle_storage.r = r;
+    r->handle = &r->handle_storage;
+    return r->handle;
 }
 
 void tempo__job_handle_cancel(tempo__running_t *r)
@@ -124,8 +120,7 @@ static tempo_status_t finish(tempo_job_t *job, tempo_outcome_t outcome, const bs
     if (!job)
         return TEMPO_EINVAL;
     tempo__running_t *r = job->r;
-    free(job);
-    r->handle = NULL;
+    r->handle = NULL; /* the handle lives in r: no longer valid for the task */
     if (r->cancelled) {
         if (r->orphaned)
             tempo__running_free(r);

@@ -4,10 +4,15 @@
 
 #include "sched_internal.h"
 
+/* The handle an in-loop task holds: it lives inside its running record. */
+struct tempo_job {
+    tempo__running_t *r;
+};
+
 struct tempo__running {
     tempo__running_t *next, *prev;
     tempo_scheduler_t *s;
-    char *id, *task_id, *schedule_id; /* schedule_id may be NULL */
+    char *id, *task_id, *schedule_id; /* in the same allocation; schedule_id may be NULL */
     bson_t args;                      /* always initialised (empty when none) */
     tempo_time_t scheduled_fire_time, started_at;
     tempo_duration_t result_expiration;
@@ -18,6 +23,7 @@ struct tempo__running {
     /* An in-loop task's handle; while set, the handle owns the lifetime:
      * tempo__running_free only marks the entry orphaned. */
     tempo_job_t *handle;
+    tempo_job_t handle_storage;
     bool orphaned;
     /* The hooks of the registration the job started under (NULL: none),
      * held until tempo__running_free: its cancel is the one called for
@@ -43,6 +49,7 @@ void tempo__running_free(tempo__running_t *r);
 /* Unlink, release with this outcome, free (worker.c). */
 void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_t *value, const char *error);
 
+/* Cannot fail: the handle is part of r. */
 tempo_job_t *tempo__job_handle_new(tempo__running_t *r);
 /* The scheduler gave up on the job: the handle's calls answer ECANCELLED. */
 void tempo__job_handle_cancel(tempo__running_t *r);

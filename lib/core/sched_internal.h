@@ -125,6 +125,9 @@ struct tempo_scheduler {
     bool work_busy, work_again, work_queued;
     int running_count;
     size_t work_asked; /* limit of the acquisition in flight */
+    /* Slots promised to jobs the step in flight asked to take at release
+     * (step.c): counted as running until its answer. */
+    int step_taking;
     tempo__running_t *running; /* list of running jobs */
     uint64_t cancel_epoch;     /* counts tempo__work_cancel_all calls */
 
@@ -214,6 +217,12 @@ void tempo__work_start(tempo_scheduler_t *s);
 void tempo__work_stop(tempo_scheduler_t *s);
 /* Cancel every running job now (stop_now / free). */
 void tempo__work_cancel_all(tempo_scheduler_t *s, bool release);
+/* Slots free for new jobs: max_concurrent_jobs less the running jobs and
+ * those an acquisition or a release in flight may bring. */
+int tempo__work_free_slots(const tempo_scheduler_t *s);
+/* Start jobs this scheduler holds leases on (acquired, or taken at a
+ * schedule release), or hand them back when it is stopping. */
+void tempo__work_take(tempo_scheduler_t *s, const tempo_job_record_t *jobs, size_t n);
 /* Free: drop the releases whose answers the destroyed store will not send. */
 void tempo__releases_free(tempo_scheduler_t *s);
 /* Stopping: drop the releases waiting to be tried again (their jobs' leases

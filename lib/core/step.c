@@ -29,8 +29,11 @@ typedef struct step_ctx {
     tempo_job_record_t *jobs; /* all jobs of all releases, in order */
     char (*job_ids)[37];
     bson_t **args;            /* per release: the schedule's args copy (jobs share it) */
-    char **ids;               /* per release: schedule id copy */
-    char **task_ids;          /* per release: task id copy */
+    char **ids;               /* per release: schedule id copy (in `names`) */
+    char **task_ids;          /* per release: task id copy (in `names`) */
+    char *names;              /* one block for all the id copies */
+    tempo_job_take_t *takes;  /* per job, NULL when none is taken */
+    int taking;               /* jobs asked to be taken */
     bool full_batch;
 } step_ctx_t;
 
@@ -39,15 +42,15 @@ static void step_ctx_free(step_ctx_t *c)
     for (size_t i = 0; i < c->count; i++) {
         if (c->args[i])
             bson_destroy(c->args[i]);
-        free(c->ids[i]);
-        free(c->task_ids[i]);
     }
+    free(c->names);
     free(c->args);
     free(c->ids);
     free(c->task_ids);
     free(c->releases);
     free(c->jobs);
     free(c->job_ids);
+    free(c->takes);
     free(c);
 }
 
@@ -234,19 +237,43 @@ static void got_next_time(void *ud, tempo_status_t status, const tempo_error_t *
     step_done(s);
 }
 
+/* Start the jobs the store let us take at release, in their order. The
+ * rest are queued: true when there are any for the worker to acquire. */
+static bool start_taken(tempo_scheduler_t *s, step_ctx_t *c)
+{
+    bool queued = false;
+    size_t j = 0;
+    for (size_t i = 0; i < c->count; i++) {
+        const tempo_schedule_release_t *rel = &c->releases[i];
+        for (size_t k = 0; k < rel->job_count; k++, j++) {
+            tempo_job_take_t *t = rel->take ? &rel->take[k] : NULL;
+            if (!t || t->fence == 0) {
+                queued |= rel->status == TEMPO_OK;
+                continue;
+            }
+            c->jobs[j].lease = (tempo_lease_t){s->identity, t->until, t->fence};
+            if (s->state != SCHED_FREED)
+                tempo__work_take(s, &c->jobs[j], 1);
+        }
+    }
+    return queued;
+}
+
 static void released(void *ud, tempo_status_t status, const tempo_error_t *err)
 {
     step_ctx_t *c = ud;
     tempo_scheduler_t *s = c->s;
     bool full = c->full_batch, any_jobs = false;
+    s->step_taking = 0;
     if (status != TEMPO_OK) {
         tempo__emit_store_error(s, status, err, "release_schedules");
     } else {
-        for (size_t i = 0; i < c->count; i++)
-            any_jobs |= c->releases[i].status == TEMPO_OK && c->releases[i].job_count > 0;
         emit_step_events(s, c);
+        any_jobs = start_taken(s, c);
     }
     step_ctx_free(c);
+    if (s->state == SCHED_FREED)
+        return; /* a task or a subscriber freed the scheduler */
     if (any_jobs)
         tempo__work_kick(s);
     if (s->state == SCHED_RUNNING && status == TEMPO_OK && full) {
@@ -309,13 +336,71 @@ static bool fire_vec_reserve(fire_vec_t *f, size_t extra)
     return true;
 }
 
+/* Jobs this scheduler can run now are taken at their release
+ * (store.h, tempo_job_take_t) rather than queued and acquired back by the
+ * worker: one store round trip and two record copies less per fire — the
+ * dispatch cost that matters with many frequent schedules. Only when this
+ * scheduler is also a worker, runs the task, and has free slots for every
+ * job of the schedule (max_concurrent_jobs); the store checks the task's
+ * max_running_jobs. What is not taken is queued as before. */
+static bool all_due(const tempo_job_record_t *jobs, size_t n, tempo_time_t now)
+{
+    for (size_t k = 0; k < n; k++)
+        if (jobs[k].scheduled_fire_time > now)
+            return false;
+    return true;
+}
+
+static bool plan_takes(step_ctx_t *c, const size_t *counts, size_t total, tempo_time_t now)
+{
+    tempo_scheduler_t *s = c->s;
+    int budget = s->opts.role == TEMPO_ROLE_SCHEDULER || s->state != SCHED_RUNNING ? 0
+                                                                                      : tempo__work_free_slots(s);
+    if (budget <= 0 || total == 0)
+        return true;
+    c->takes = calloc(total, sizeof *c->takes);
+    if (!c->takes)
+        return false;
+    size_t j = 0;
+    for (size_t i = 0; i < c->count; j += counts[i], i++) {
+        const tempo__task_t *t = counts[i] ? tempo__task_find(s, c->task_ids[i]) : NULL;
+        if (!t || counts[i] > (size_t)budget || !all_due(&c->jobs[j], counts[i], now))
+            continue; /* jittered jobs wait in the queue for their time */
+        for (size_t k = 0; k < counts[i]; k++)
+            c->takes[j + k] = (tempo_job_take_t){now + s->opts.lease_duration, t->max_running_jobs, 0};
+        c->releases[i].take = &c->takes[j];
+        budget -= (int)counts[i];
+        c->taking += (int)counts[i];
+    }
+    return true;
+}
+
+/* The ids the releases and jobs name, copied into one block: the acquired
+ * records go when their callback returns. */
+static bool copy_names(step_ctx_t *c, const tempo_schedule_record_t *recs, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(recs[i].id) + strlen(recs[i].task_id) + 2;
+    char *at = c->names = malloc(total ? total : 1);
+    if (!at)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        size_t id = strlen(recs[i].id) + 1, task = strlen(recs[i].task_id) + 1;
+        c->ids[i] = memcpy(at, recs[i].id, id);
+        c->task_ids[i] = memcpy(at + id, recs[i].task_id, task);
+        at += id + task;
+    }
+    return true;
+}
+
 /* Build the releases for an acquired batch. */
 static step_ctx_t *plan(tempo_scheduler_t *s, const tempo_schedule_record_t *recs, size_t n, tempo_time_t now)
 {
     step_ctx_t *c = step_ctx_new(s, n);
     fire_vec_t fires = {0};
     size_t *counts = calloc(n ? n : 1, sizeof *counts);
-    if (!c || !counts)
+    if (!c || !counts || !copy_names(c, recs, n))
         goto fail;
     for (size_t i = 0; i < n; i++) {
         const tempo_schedule_record_t *r = &recs[i];
@@ -325,10 +410,8 @@ static step_ctx_t *plan(tempo_scheduler_t *s, const tempo_schedule_record_t *rec
             goto fail;
         counts[i] = due_fires(r, now, fires.v + fires.n, &rel->next_fire_time, &rel->last_fire_time);
         fires.n += counts[i];
-        c->ids[i] = strdup(r->id);
-        c->task_ids[i] = strdup(r->task_id);
         c->args[i] = r->args ? bson_copy(r->args) : NULL;
-        if (!c->ids[i] || !c->task_ids[i] || (r->args && !c->args[i]))
+        if (r->args && !c->args[i])
             goto fail;
         rel->id = c->ids[i];
         rel->fence = r->lease.fence;
@@ -343,6 +426,8 @@ static step_ctx_t *plan(tempo_scheduler_t *s, const tempo_schedule_record_t *rec
         for (size_t k = 0; k < counts[i]; k++, j++)
             make_job(c, j, i, &recs[i], fires.v[j], rel->next_fire_time, now);
     }
+    if (!plan_takes(c, counts, fires.n, now))
+        goto fail;
     free(fires.v);
     free(counts);
     return c;
@@ -387,6 +472,7 @@ static void acquired(void *ud, tempo_status_t status, const tempo_error_t *err,
         return;
     }
     c->full_batch = n >= (size_t)s->opts.batch_size;
+    s->step_taking = c->taking;
     s->store->ops->release_schedules(s->store->self, s->identity, c->releases, c->count, released, c);
 }
 

@@ -296,12 +296,7 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
         return;
     r->started_at = tempo_loop_now(s->loop);
     if (task->fn) {
-        tempo_job_t *handle = tempo__job_handle_new(r);
-        if (!handle) {
-            tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL, "out of memory creating the job handle");
-            return;
-        }
-        task->fn(handle, task->userdata);
+        task->fn(tempo__job_handle_new(r), task->userdata);
         return;
     }
     if (ensure_pool(s) != TEMPO_OK) {
@@ -341,6 +336,27 @@ static void give_back(tempo_scheduler_t *s, const tempo_job_record_t *jobs, size
     free(ids); /* read during the call only */
 }
 
+void tempo__work_take(tempo_scheduler_t *s, const tempo_job_record_t *jobs, size_t n)
+{
+    if (s->state != SCHED_RUNNING) {
+        /* Stopping: take no new work. Hand the jobs back by letting their
+         * fresh leases lapse at once, so another worker (or this one after a
+         * restart) takes them without waiting out the lease. */
+        give_back(s, jobs, n);
+        return;
+    }
+    /* A task may stop or free the scheduler: the rest are then left to
+     * their leases (stop_now cancels, free drops everything). */
+    for (size_t i = 0; i < n && s->state == SCHED_RUNNING; i++)
+        start_job(s, &jobs[i]);
+}
+
+int tempo__work_free_slots(const tempo_scheduler_t *s)
+{
+    int busy = s->running_count + s->step_taking + (s->work_busy ? (int)s->work_asked : 0);
+    return s->opts.max_concurrent_jobs - busy;
+}
+
 static void got_next_job_time(void *ud, tempo_status_t status, const tempo_error_t *err, tempo_time_t when)
 {
     tempo_scheduler_t *s = ud;
@@ -372,15 +388,11 @@ static void jobs_acquired(void *ud, tempo_status_t status, const tempo_error_t *
     tempo__backoff_reset(&s->work_backoff);
     size_t asked = s->work_asked;
     if (s->state != SCHED_RUNNING) {
-        /* Stopping: take no new work. Hand the jobs back by letting their
-         * fresh leases lapse at once, so another worker (or this one after a
-         * restart) takes them without waiting out the lease. */
-        give_back(s, jobs, n);
+        tempo__work_take(s, jobs, n); /* hands them back */
         work_done(s);
         return;
     }
-    for (size_t i = 0; i < n && s->state == SCHED_RUNNING; i++)
-        start_job(s, &jobs[i]);
+    tempo__work_take(s, jobs, n);
     if (s->state == SCHED_FREED)
         return; /* a task freed the scheduler */
     if (s->state != SCHED_RUNNING) {
@@ -402,7 +414,7 @@ static void work_run(void *arg)
     s->work_queued = false;
     if (s->state != SCHED_RUNNING || s->work_busy)
         return;
-    int free_slots = s->opts.max_concurrent_jobs - s->running_count;
+    int free_slots = tempo__work_free_slots(s);
     if (free_slots <= 0 || s->n_tasks == 0)
         return; /* a finishing job or a new task kicks us again */
     size_t limit = (size_t)free_slots;

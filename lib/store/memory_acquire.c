@@ -135,7 +135,17 @@ void tempo__mem_acquire_schedules(void *self, const char *owner, tempo_time_t no
 
 /* ---- release ---- */
 
-static tempo_status_t check_releases(const char *owner, const tempo_schedule_release_t *rel, size_t count,
+static tempo_status_t check_take(tempo_job_take_t *t, tempo_error_t *err)
+{
+    t->fence = 0; /* not taken, unless the release takes it */
+    if (t->until == TEMPO_TIME_NONE)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.until is TEMPO_TIME_NONE");
+    if (t->max_running < 0)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.max_running must be >= 0, got %d", t->max_running);
+    return TEMPO_OK;
+}
+
+static tempo_status_t check_releases(const char *owner, tempo_schedule_release_t *rel, size_t count,
                                      size_t *total, tempo_error_t *err)
 {
     if (!tempo__id_ok(owner))
@@ -153,6 +163,8 @@ static tempo_status_t check_releases(const char *owner, const tempo_schedule_rel
                                     rel[i].job_count);
         for (size_t k = 0; k < rel[i].job_count; k++) {
             tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
+            if (rc == TEMPO_OK && rel[i].take)
+                rc = check_take(&rel[i].take[k], err);
             if (rc != TEMPO_OK)
                 return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
         }
@@ -162,47 +174,92 @@ static tempo_status_t check_releases(const char *owner, const tempo_schedule_rel
     return TEMPO_OK;
 }
 
-/* The new jobs of a release, made but not yet indexed. */
+/* The new jobs of a release: in st->jobs (so that a batch repeating an id
+ * finds it there), in no other index yet. */
 typedef struct prepared {
     mem_job_t **jobs;
+    tempo_job_take_t **takes; /* per job: the scheduler's request to take it, or NULL */
     size_t n;
-    tempo__hmap_t seen; /* ids made in this batch: a batch may repeat one */
+    mem_name_t *owner;        /* one reference, for the jobs taken (NULL: none asked) */
 } prepared_t;
 
 static void prepared_discard(mem_store_t *st, prepared_t *p)
 {
-    while (p->n > 0)
-        tempo__mem_job_discard(st, p->jobs[--p->n]);
+    while (p->n > 0) {
+        mem_job_t *j = p->jobs[--p->n];
+        tempo__hmap_remove(&st->jobs, j->id);
+        tempo__mem_job_discard(st, j);
+    }
+    if (p->owner)
+        tempo__mem_name_unref(&st->owners, p->owner);
     free(p->jobs);
-    tempo__hmap_destroy(&p->seen);
+    free(p->takes);
+}
+
+static size_t takes_asked(const tempo_schedule_release_t *rel, size_t count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rel[i].take)
+            n += rel[i].job_count;
+    return n;
+}
+
+/* Room for everything the release may add, before anything changes. */
+static tempo_status_t prepare_room(mem_store_t *st, const char *owner, size_t total, size_t takes,
+                                   prepared_t *p, tempo_error_t *err)
+{
+    *p = (prepared_t){0};
+    if (total > MEM_MAX_RECORDS - st->jobs.count)
+        return tempo__error_set(err, TEMPO_ERANGE, "the store holds %zu jobs, its limit", st->jobs.count);
+    p->jobs = total ? malloc(total * sizeof *p->jobs) : NULL;
+    p->takes = total ? malloc(total * sizeof *p->takes) : NULL;
+    bool ok = !total || (p->jobs && p->takes);
+    ok = ok && tempo__hmap_reserve(&st->jobs, st->jobs.count + total);
+    ok = ok && (!takes || tempo__heap_reserve(&st->job_leases, st->job_leases.count + takes));
+    ok = ok && (!takes || (p->owner = tempo__mem_owner_ref(st, owner)) != NULL);
+    return ok ? TEMPO_OK : tempo__error_set(err, TEMPO_ENOMEM, "out of memory");
 }
 
 /* Make every job whose id is new (idempotent insertion: an id that exists,
- * or came earlier in the batch, is skipped). All or nothing. */
-static tempo_status_t prepare_jobs(mem_store_t *st, const tempo_schedule_release_t *rel, size_t count,
-                                   size_t total, prepared_t *p, tempo_error_t *err)
+ * or came earlier in the batch, is skipped). All or nothing: on failure the
+ * caller discards what was made. */
+static tempo_status_t prepare_jobs(mem_store_t *st, const char *owner, tempo_schedule_release_t *rel,
+                                   size_t count, size_t total, prepared_t *p, tempo_error_t *err)
 {
-    tempo__hmap_init(&p->seen, tempo__mem_job_key);
-    p->n = 0;
-    p->jobs = total ? malloc(total * sizeof *p->jobs) : NULL;
-    if ((total && !p->jobs) || !tempo__hmap_reserve(&p->seen, total))
-        return tempo__error_set(err, TEMPO_ENOMEM, "out of memory");
-    for (size_t i = 0; i < count; i++) {
-        for (size_t k = 0; k < rel[i].job_count; k++) {
+    tempo_status_t rc = prepare_room(st, owner, total, takes_asked(rel, count), p, err);
+    for (size_t i = 0; i < count && rc == TEMPO_OK; i++) {
+        for (size_t k = 0; k < rel[i].job_count && rc == TEMPO_OK; k++) {
             const tempo_job_record_t *rec = &rel[i].jobs[k];
-            if (tempo__hmap_get(&st->jobs, rec->id) || tempo__hmap_get(&p->seen, rec->id))
+            if (tempo__hmap_get(&st->jobs, rec->id))
                 continue;
-            tempo_status_t rc = tempo__mem_job_new(st, rec, &p->jobs[p->n], err);
-            if (rc != TEMPO_OK)
-                return rc;
-            tempo__hmap_insert(&p->seen, p->jobs[p->n++]);
+            rc = tempo__mem_job_new(st, rec, &p->jobs[p->n], err);
+            if (rc == TEMPO_OK) {
+                tempo__hmap_insert(&st->jobs, p->jobs[p->n]);
+                p->takes[p->n++] = rel[i].take ? &rel[i].take[k] : NULL;
+            }
         }
     }
-    if (p->n > MEM_MAX_RECORDS - st->jobs.count)
-        return tempo__error_set(err, TEMPO_ERANGE, "the store holds %zu jobs, its limit", st->jobs.count);
-    if (!tempo__hmap_reserve(&st->jobs, st->jobs.count + p->n))
-        return tempo__error_set(err, TEMPO_ENOMEM, "out of memory");
-    return TEMPO_OK;
+    return rc;
+}
+
+/* Index the prepared jobs: leased to the releasing owner where it asked and
+ * the task has a free slot (counting the ones taken just before), else
+ * queued. */
+static void insert_jobs(mem_store_t *st, prepared_t *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        mem_job_t *j = p->jobs[i];
+        tempo_job_take_t *t = p->takes[i];
+        if (t && (t->max_running == 0 || j->task->running < (uint32_t)t->max_running)) {
+            p->owner->refs++;
+            tempo__mem_job_lease_new(st, j, p->owner, t->until);
+            t->fence = j->fence;
+        } else {
+            tempo__mem_job_enqueue(st, j);
+        }
+    }
+    p->n = 0;
 }
 
 /* Update one schedule if `owner` still holds it with this fence. */
@@ -230,7 +287,7 @@ static tempo_status_t release(mem_store_t *st, const char *owner, tempo_schedule
     if (rc != TEMPO_OK)
         return rc;
     prepared_t p;
-    rc = prepare_jobs(st, rel, count, total, &p, &op->err);
+    rc = prepare_jobs(st, owner, rel, count, total, &p, &op->err);
     tempo_status_t *statuses = NULL;
     if (rc == TEMPO_OK)
         rc = tempo__mem_schedules_reserve(st, 0, count, &op->err);
@@ -241,9 +298,7 @@ static tempo_status_t release(mem_store_t *st, const char *owner, tempo_schedule
         return rc;
     }
     /* Jobs first: a finished schedule they name must survive its release. */
-    for (size_t i = 0; i < p.n; i++)
-        tempo__mem_job_insert(st, p.jobs[i]);
-    p.n = 0;
+    insert_jobs(st, &p);
     prepared_discard(st, &p);
     for (size_t i = 0; i < count; i++)
         statuses[i] = release_one(st, owner, &rel[i]);

@@ -196,6 +196,10 @@ typedef enum mem_state {
     MEM_DESTROYING
 } mem_state_t;
 
+/* Delivered operations kept for the next ones: an operation per fire
+ * (release_job) would otherwise cost an allocation each. */
+#define MEM_SPARE_OPS 64
+
 /* Answers that can be delivered when an operation's own allocation fails. */
 #define MEM_EMERGENCY_OPS 8
 
@@ -211,6 +215,8 @@ struct mem_store {
     bool in_callback;   /* a callback of ours is running */
     bool destroyed;     /* destroy() came inside that callback */
     mem_op_t emergency[MEM_EMERGENCY_OPS];
+    mem_op_t *spare;     /* delivered operations kept for reuse (linked by next) */
+    size_t spare_count;
     mem_op_t stop_slot; /* the accepted stop needs no allocation: it cannot fail */
 
     tempo__hmap_t task_records;  /* tempo_task_record_t copies */
@@ -245,6 +251,7 @@ struct mem_store {
 mem_op_t *tempo__mem_op_begin(mem_store_t *st, mem_op_kind_t kind, const char *name, mem_cb_t cb,
                               void *ud);
 void tempo__mem_op_end(mem_op_t *op);
+void tempo__mem_spares_free(mem_store_t *st);
 tempo_status_t tempo__mem_start(void *self, tempo_loop_t *loop, tempo_error_t *err);
 /* memory_store.c: free every record and the store (no callback runs). */
 void tempo__mem_store_free(mem_store_t *st);
@@ -330,6 +337,11 @@ tempo_status_t tempo__mem_job_new(mem_store_t *st, const tempo_job_record_t *rec
 void tempo__mem_job_discard(mem_store_t *st, mem_job_t *j);
 /* Index a new job; the caller reserved room in st->jobs. */
 void tempo__mem_job_insert(mem_store_t *st, mem_job_t *j);
+/* The same for a new job already in st->jobs: queue it, or lease it to
+ * `owner` (whose reference the job takes) until `until` at fence 1 (room
+ * reserved in st->job_leases). */
+void tempo__mem_job_enqueue(mem_store_t *st, mem_job_t *j);
+void tempo__mem_job_lease_new(mem_store_t *st, mem_job_t *j, mem_name_t *owner, tempo_time_t until);
 void tempo__mem_job_delete(mem_store_t *st, mem_job_t *j);
 tempo_status_t tempo__mem_job_snapshot(const mem_job_t *j, const tempo_lease_t *lease,
                                        tempo_job_record_t *out, tempo_error_t *err);

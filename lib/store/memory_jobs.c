@@ -157,14 +157,32 @@ void tempo__mem_job_discard(mem_store_t *st, mem_job_t *j)
     job_free(st, j);
 }
 
-void tempo__mem_job_insert(mem_store_t *st, mem_job_t *j)
+void tempo__mem_job_enqueue(mem_store_t *st, mem_job_t *j)
 {
     j->task->batch--;
     j->task->jobs++;
-    tempo__hmap_insert(&st->jobs, j);
     j->where = MEM_QUEUED;
     tempo__heap_push(&j->task->queue, tempo__mem_job_order(j), j);
     tempo__mem_task_touch(st, j->task);
+}
+
+void tempo__mem_job_insert(mem_store_t *st, mem_job_t *j)
+{
+    tempo__hmap_insert(&st->jobs, j);
+    tempo__mem_job_enqueue(st, j);
+}
+
+/* As acquire_jobs would lease it, without ever queueing it. */
+void tempo__mem_job_lease_new(mem_store_t *st, mem_job_t *j, mem_name_t *owner, tempo_time_t until)
+{
+    j->task->batch--;
+    j->task->jobs++;
+    j->owner = owner;
+    j->until = until;
+    j->fence = 1;
+    j->where = MEM_RUNNING;
+    tempo__heap_push(&st->job_leases, until, j);
+    j->task->running++;
 }
 
 void tempo__mem_job_delete(mem_store_t *st, mem_job_t *j)
@@ -182,7 +200,7 @@ void tempo__mem_job_delete(mem_store_t *st, mem_job_t *j)
     task->jobs--;
     /* The last job naming a finished schedule lets it go. */
     mem_schedule_t *finished = NULL;
-    if (j->schedule && j->schedule->refs == 1)
+    if (j->schedule && j->schedule->refs == 1 && st->finished.count > 0) /* else none to look up */
         finished = tempo__hmap_get(&st->schedules, j->schedule->str);
     job_free(st, j);
     if (finished)

@@ -111,10 +111,38 @@ static void op_free(mem_op_t *op)
     case MEM_OP_RELEASE: free(op->out.release.statuses); break;
     default: break;
     }
-    if (op->emergency)
+    mem_store_t *st = op->st;
+    if (op->emergency) {
         op->emergency = false, op->st = NULL; /* the slot is free again */
-    else if (!op->stop_slot)
+    } else if (op->stop_slot) {
+        return;
+    } else if (st && st->spare_count < MEM_SPARE_OPS && st->state != MEM_DESTROYING) {
+        op->next = st->spare;
+        st->spare = op;
+        st->spare_count++;
+    } else {
         free(op);
+    }
+}
+
+void tempo__mem_spares_free(mem_store_t *st)
+{
+    while (st->spare) {
+        mem_op_t *op = st->spare;
+        st->spare = op->next;
+        free(op);
+    }
+    st->spare_count = 0;
+}
+
+static mem_op_t *op_alloc(mem_store_t *st)
+{
+    mem_op_t *op = st->spare;
+    if (!op)
+        return malloc(sizeof *op);
+    st->spare = op->next;
+    st->spare_count--;
+    return op;
 }
 
 static mem_op_t *emergency_slot(mem_store_t *st)
@@ -130,7 +158,7 @@ static mem_op_t *emergency_slot(mem_store_t *st)
 
 mem_op_t *tempo__mem_op_begin(mem_store_t *st, mem_op_kind_t kind, const char *name, mem_cb_t cb, void *ud)
 {
-    mem_op_t *op = malloc(sizeof *op);
+    mem_op_t *op = op_alloc(st);
     bool emergency = false;
     if (!op) {
         op = emergency_slot(st);

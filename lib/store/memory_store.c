@@ -103,5 +103,6 @@ void tempo__mem_store_free(mem_store_t *st)
     tempo__hmap_destroy(&st->owners);
     tempo__hmap_destroy(&st->schedule_refs);
     tempo__heap_destroy(&st->task_tops);
+    tempo__mem_spares_free(st);
     free(st);
 }

@@ -33,6 +33,7 @@ int tempo_store_conformance_run(const tempo_store_factory_t *factory)
         CASE(sj_reap_abandoned),
         CASE(sj_extend_leases),
         CASE(sj_next_job_time),
+        CASE(sj_take_at_release),
         CASE(sr_order),
         CASE(sr_filter),
         CASE(sr_limit),

@@ -33,6 +33,7 @@ void sj_results(void **state);
 void sj_reap_abandoned(void **state);
 void sj_extend_leases(void **state);
 void sj_next_job_time(void **state);
+void sj_take_at_release(void **state);
 
 /* store_cases_results.c */
 void sr_order(void **state);

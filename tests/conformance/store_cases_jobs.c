@@ -479,3 +479,64 @@ void sj_next_job_time(void **state)
     assert_int_equal(sh_release_job(h, "w1", "now", 1, &ok), TEMPO_OK);
     assert_int_equal(sh_next_job_time(h), SH_T0 + SH_SEC(50));
 }
+
+/* Jobs taken at their schedule's release (store.h, tempo_job_take_t): a
+ * store may ignore the request (every fence stays 0, the jobs are queued);
+ * one that honours it leases a new job to the releasing owner, within the
+ * task's max_running_jobs, and never takes a job whose id existed. The
+ * memory store must honour it: it is the dispatch fast path. */
+void sj_take_at_release(void **state)
+{
+    store_h_t *h = *state;
+    add_job_ok(h, "j0", "task-a", SH_T0, SH_T0); /* exists already: repeated below */
+    tempo_store_added_t what;
+    tempo_schedule_record_t rec = sh_schedule(h, "s", SH_T0);
+    assert_int_equal(sh_add_schedule(h, &rec, TEMPO_CONFLICT_ERROR, &what), TEMPO_OK);
+    sh_result_t r;
+    assert_int_equal(sh_acquire_schedules(h, "w1", SH_T0, SH_SEC(30), 10, &r), TEMPO_OK);
+    assert_int_equal(r.count, 1);
+    int64_t fence = r.schedules[0].lease.fence;
+    sh_result_free(&r);
+
+    tempo_job_record_t jobs[4] = {
+        sh_job("j0", "task-a", "s", SH_T0, SH_T0), sh_job("j1", "task-a", "s", SH_T0, SH_T0),
+        sh_job("j2", "task-a", "s", SH_T0, SH_T0), sh_job("j3", "task-a", "s", SH_T0, SH_T0)};
+    tempo_job_take_t take[4];
+    for (int i = 0; i < 4; i++)
+        take[i] = (tempo_job_take_t){SH_T0 + SH_SEC(30), 2, -1}; /* -1: the store must write it */
+    tempo_schedule_release_t rel = {.id = "s", .fence = fence, .next_fire_time = SH_T0 + SH_SEC(60),
+                                    .last_fire_time = SH_T0, .jobs = jobs, .job_count = 4, .take = take};
+    assert_int_equal(sh_release_schedules(h, "w1", &rel, 1), TEMPO_OK);
+    assert_int_equal(rel.status, TEMPO_OK);
+    bool honoured = take[1].fence != 0 && take[1].fence != -1;
+    if (strcmp(h->store->ops->name, "memory") == 0)
+        assert_true(honoured);
+    if (!honoured) {
+        for (int i = 0; i < 4; i++)
+            assert_true(take[i].fence == 0 || take[i].fence == -1); /* untouched, or said "not taken" */
+    } else {
+        assert_int_equal(take[0].fence, 0); /* j0 existed: never taken */
+        assert_int_not_equal(take[2].fence, 0);
+        assert_int_equal(take[3].fence, 0); /* two of task-a hold leases: its limit */
+        tempo_job_record_t got;
+        assert_true(sh_find_job(h, "j1", &got));
+        assert_string_equal(got.lease.owner, "w1");
+        assert_int_equal(got.lease.until, SH_T0 + SH_SEC(30));
+        assert_int_equal(got.lease.fence, take[1].fence);
+        tempo__job_record_clear(&got);
+    }
+    /* What was not taken is queued for anyone; what was taken is not. */
+    tempo_task_record_t task = sh_task("task-a", 0);
+    assert_int_equal(sh_acquire_jobs(h, "w2", SH_T0 + SH_SEC(1), SH_SEC(30), 10, &task, 1, &r), TEMPO_OK);
+    assert_int_equal(r.count, honoured ? 2 : 4);
+    for (size_t i = 0; i < r.count; i++)
+        assert_true(!honoured || strcmp(r.jobs[i].id, "j0") == 0 || strcmp(r.jobs[i].id, "j3") == 0);
+    sh_result_free(&r);
+    if (honoured) {
+        tempo_job_result_t ok = sh_outcome(TEMPO_OUTCOME_SUCCESS, SH_T0 + SH_SEC(2));
+        assert_int_equal(sh_release_job(h, "w2", "j1", take[1].fence, &ok), TEMPO_ELEASE);
+        assert_int_equal(sh_release_job(h, "w1", "j1", take[1].fence, &ok), TEMPO_OK);
+        assert_int_equal(sh_release_job(h, "w1", "j2", take[2].fence, &ok), TEMPO_OK);
+        assert_false(sh_has_job(h, "j1"));
+    }
+}
