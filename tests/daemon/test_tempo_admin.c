@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,77 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "daemon_support.h"
 #include "test_support.h"
 
-static char tempo_bin[1024], python[1024], dir[256], store[600];
+static char python[1024];
 static char out[65536], err[4096]; /* the last command's stdout and stderr */
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void path_of(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", dir, name);
-}
-
-static void write_file(const char *name, const char *text)
-{
-    char p[512];
-    path_of(p, sizeof p, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
-static void read_file(const char *name, char *buf, size_t size)
-{
-    char p[512];
-    path_of(p, sizeof p, name);
-    buf[0] = '\0';
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static int lines_of(const char *name)
-{
-    char p[512];
-    path_of(p, sizeof p, name);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 0;
-    int n = 0, c;
-    while ((c = fgetc(f)) != EOF)
-        n += c == '\n';
-    fclose(f);
-    return n;
-}
-
-static bool wait_lines(const char *name, int at_least, int timeout_ms)
-{
-    for (int64_t end = now_ms() + timeout_ms; now_ms() < end; sleep_ms(50))
-        if (lines_of(name) >= at_least)
-            return true;
-    return lines_of(name) >= at_least;
-}
 
 /* Lines of a text (the command's output). */
 static int count_lines(const char *text)
@@ -104,28 +39,9 @@ static int count_lines(const char *text)
 
 /* ---- the daemon ---- */
 
-static pid_t daemon_start(const char *file)
-{
-    char f[512], log[512];
-    path_of(f, sizeof f, file);
-    path_of(log, sizeof log, "daemon.log");
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-            _exit(126);
-        execl(tempo_bin, "tempo", "run", "--store", store, "--identity", "daemon", "--lease", "3", f, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
 static void daemon_stop(pid_t pid)
 {
-    kill(pid, SIGTERM);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    int status = ds_stop(pid, SIGTERM);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }
@@ -139,19 +55,19 @@ static pid_t daemon_with_clock(void)
              "clock: every 1s  echo tick | tee -a %s/clock.out\n"
              "yearly: \"0 0 1 1 *\"  echo once >> %s/yearly.out\n"
              "  zone = UTC\n",
-             dir, dir);
-    write_file("jobs.tempo", text);
-    pid_t pid = daemon_start("jobs.tempo");
-    assert_true(wait_lines("clock.out", 1, 15000)); /* the daemon is up and running */
+             ds_dir, ds_dir);
+    ds_write_file("jobs.tempo", text);
+    pid_t pid = ds_start("jobs.tempo", "daemon.log", "daemon");
+    assert_true(ds_wait_lines("clock.out", 1, 15000)); /* the daemon is up and running */
     return pid;
 }
 
 /* True when `name` ran at most once more while the clock ran 3 times. */
 static bool stays_stopped(const char *name)
 {
-    int before = lines_of(name), clock = lines_of("clock.out");
-    assert_true(wait_lines("clock.out", clock + 3, 15000));
-    return lines_of(name) <= before + 1;
+    int before = ds_lines_of(name), clock = ds_lines_of("clock.out");
+    assert_true(ds_wait_lines("clock.out", clock + 3, 15000));
+    return ds_lines_of(name) <= before + 1;
 }
 
 /* ---- the commands ---- */
@@ -160,7 +76,7 @@ static bool stays_stopped(const char *name)
  * `out`, stderr in `err`; returns its exit status. */
 static int tempo(const char *cmd, ...)
 {
-    const char *argv[32] = {"tempo", cmd, "--store", store};
+    const char *argv[32] = {"tempo", cmd, "--store", ds_store};
     int argc = 4;
     va_list ap;
     va_start(ap, cmd);
@@ -170,21 +86,21 @@ static int tempo(const char *cmd, ...)
     va_end(ap);
     argv[argc] = NULL;
     char o[512], e[512];
-    path_of(o, sizeof o, "cmd.out");
-    path_of(e, sizeof e, "cmd.err");
+    ds_path_of(o, sizeof o, "cmd.out");
+    ds_path_of(e, sizeof e, "cmd.err");
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
             _exit(126);
-        execv(tempo_bin, (char *const *)argv);
+        execv(ds_tempo_bin, (char *const *)argv);
         _exit(127);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    read_file("cmd.out", out, sizeof out);
-    read_file("cmd.err", err, sizeof err);
+    ds_read_file("cmd.out", out, sizeof out);
+    ds_read_file("cmd.err", err, sizeof err);
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
 }
@@ -193,7 +109,7 @@ static int tempo(const char *cmd, ...)
 static void assert_json(void)
 {
     char cmd[2200], o[512];
-    path_of(o, sizeof o, "cmd.out");
+    ds_path_of(o, sizeof o, "cmd.out");
     snprintf(cmd, sizeof cmd, "'%s' -c 'import json,sys; json.load(sys.stdin)' < '%s'", python, o);
     if (system(cmd) != 0)
         fail_msg("not one JSON document:\n%s", out);
@@ -211,25 +127,6 @@ static void assert_failed(int status, int code, const char *needle)
     assert_string_equal(out, "");
 }
 
-/* ---- fixtures ---- */
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/tempo-admin-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(store, sizeof store, "sqlite:%s/store.db", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 /* ---- cases ---- */
 
 /* ls lists the file's schedules with their triggers, next fire times and
@@ -238,7 +135,7 @@ static void test_ls_and_show(void **state)
 {
     (void)state;
     pid_t pid = daemon_with_clock();
-    assert_true(wait_lines("clock.out", 3, 15000));
+    assert_true(ds_wait_lines("clock.out", 3, 15000));
     assert_int_equal(tempo("ls", NULL), 0);
     assert_non_null(strstr(out, "NAME"));
     assert_non_null(strstr(out, "LAST"));
@@ -277,10 +174,10 @@ static void test_add_pause_resume_rm(void **state)
     (void)state;
     pid_t pid = daemon_with_clock();
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "echo added >> %s/added.out", dir);
+    snprintf(cmd, sizeof cmd, "echo added >> %s/added.out", ds_dir);
     assert_int_equal(tempo("add", "added", "every 1s", cmd, NULL), 0);
     assert_non_null(strstr(out, "added added: every 1s (next "));
-    assert_true(wait_lines("added.out", 2, 15000));
+    assert_true(ds_wait_lines("added.out", 2, 15000));
 
     assert_int_equal(tempo("pause", "added", NULL), 0);
     assert_string_equal(out, "paused added\n");
@@ -288,10 +185,10 @@ static void test_add_pause_resume_rm(void **state)
     assert_int_equal(tempo("ls", NULL), 0);
     assert_non_null(strstr(out, "yes"));
 
-    int before = lines_of("added.out");
+    int before = ds_lines_of("added.out");
     assert_int_equal(tempo("resume", "added", NULL), 0);
     assert_non_null(strstr(out, "resumed added (next "));
-    assert_true(wait_lines("added.out", before + 2, 15000));
+    assert_true(ds_wait_lines("added.out", before + 2, 15000));
 
     assert_int_equal(tempo("rm", "added", NULL), 0);
     assert_string_equal(out, "removed added\n");
@@ -312,13 +209,13 @@ static void test_add_words_and_options(void **state)
     (void)state;
     pid_t pid = daemon_with_clock();
     char file[512];
-    path_of(file, sizeof file, "words.out");
+    ds_path_of(file, sizeof file, "words.out");
     assert_int_equal(tempo("add", "--zone", "Europe/Berlin", "--coalesce", "all", "words", "*/2 * * * * *", "echo",
                            "two words", ">>", file, NULL),
                      0);
-    assert_true(wait_lines("words.out", 1, 15000));
+    assert_true(ds_wait_lines("words.out", 1, 15000));
     char text[256];
-    read_file("words.out", text, sizeof text);
+    ds_read_file("words.out", text, sizeof text);
     assert_string_equal(strtok(text, "\n"), "two words");
     assert_int_equal(tempo("show", "words", NULL), 0);
     assert_non_null(strstr(out, "coalesce       all"));
@@ -336,8 +233,9 @@ static void test_run_now(void **state)
     pid_t pid = daemon_with_clock();
     assert_int_equal(tempo("run-now", "yearly", NULL), 0);
     assert_non_null(strstr(out, "queued a run of yearly now (job "));
-    assert_true(wait_lines("yearly.out", 1, 10000));
-    for (int64_t end = now_ms() + 10000; now_ms() < end; sleep_ms(100)) /* the result lands after the run */
+    assert_true(ds_wait_lines("yearly.out", 1, 10000));
+    /* The result lands after the run. */
+    for (int64_t end = ds_now_ms() + 10000; ds_now_ms() < end; ds_sleep_ms(100))
         if (tempo("results", "yearly", NULL) == 0 && strstr(out, " ok "))
             break;
     assert_non_null(strstr(out, "yearly"));
@@ -346,12 +244,12 @@ static void test_run_now(void **state)
     assert_non_null(strstr(out, "-01-01T00:00:00+"));
     /* A schedule of tempo add (task "run") too. */
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "echo now >> %s/later.out", dir);
+    snprintf(cmd, sizeof cmd, "echo now >> %s/later.out", ds_dir);
     assert_int_equal(tempo("add", "later", "at 2099-01-01T00:00", cmd, NULL), 0);
     assert_int_equal(tempo("run-now", "--json", "later", NULL), 0);
     assert_json();
     assert_non_null(strstr(out, "\"job_id\": \""));
-    assert_true(wait_lines("later.out", 1, 10000));
+    assert_true(ds_wait_lines("later.out", 1, 10000));
     daemon_stop(pid);
 }
 
@@ -362,7 +260,7 @@ static void test_results(void **state)
     (void)state;
     pid_t pid = daemon_with_clock();
     assert_int_equal(tempo("add", "broken", "every 1s", "echo 'it broke' >&2; exit 3", NULL), 0);
-    for (int64_t end = now_ms() + 15000; now_ms() < end; sleep_ms(200))
+    for (int64_t end = ds_now_ms() + 15000; ds_now_ms() < end; ds_sleep_ms(200))
         if (tempo("results", "broken", NULL) == 0 && count_lines(out) >= 3)
             break;
     assert_true(count_lines(out) >= 3);
@@ -395,7 +293,7 @@ static void test_json(void **state)
 {
     (void)state;
     pid_t pid = daemon_with_clock();
-    assert_true(wait_lines("clock.out", 2, 15000));
+    assert_true(ds_wait_lines("clock.out", 2, 15000));
     assert_int_equal(tempo("ls", "--json", NULL), 0);
     assert_json();
     assert_non_null(strstr(out, "\"schedules\": ["));
@@ -444,10 +342,10 @@ static void test_mistakes(void **state)
     daemon_stop(pid);
 
     char bad[512];
-    snprintf(bad, sizeof bad, "sqlite:%s/no/such/dir/store.db", dir);
-    snprintf(store, sizeof store, "%s", bad);
+    snprintf(bad, sizeof bad, "sqlite:%s/no/such/dir/store.db", ds_dir);
+    snprintf(ds_store, sizeof ds_store, "%s", bad);
     assert_failed(tempo("ls", NULL), 1, "unable to open");
-    snprintf(store, sizeof store, "postgres://nowhere");
+    snprintf(ds_store, sizeof ds_store, "postgres://nowhere");
     assert_failed(tempo("ls", NULL), 2, "--store postgres://nowhere");
 }
 
@@ -465,38 +363,37 @@ static void test_help(void **state)
         assert_non_null(strstr(out, "--json"));
     }
     char o[512];
-    path_of(o, sizeof o, "help.out");
+    ds_path_of(o, sizeof o, "help.out");
     char cmd[2200];
-    snprintf(cmd, sizeof cmd, "'%s' --help > '%s'", tempo_bin, o);
+    snprintf(cmd, sizeof cmd, "'%s' --help > '%s'", ds_tempo_bin, o);
     assert_int_equal(system(cmd), 0);
     char text[4096];
-    read_file("help.out", text, sizeof text);
+    ds_read_file("help.out", text, sizeof text);
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         assert_non_null(strstr(text, cmds[i]));
-    snprintf(cmd, sizeof cmd, "'%s' help run-now > '%s'", tempo_bin, o);
+    snprintf(cmd, sizeof cmd, "'%s' help run-now > '%s'", ds_tempo_bin, o);
     assert_int_equal(system(cmd), 0);
-    read_file("help.out", text, sizeof text);
+    ds_read_file("help.out", text, sizeof text);
     assert_non_null(strstr(text, "Usage: tempo run-now"));
 }
 
 int main(void)
 {
     setenv("TZ", "UTC", 1); /* the commands show local times: make them predictable */
-    const char *bin = getenv("TEMPO_BINARY_DIR");
-    snprintf(tempo_bin, sizeof tempo_bin, "%s/bin/tempo", bin ? bin : ".");
+    ds_init("tempo-admin");
     const char *py = getenv("TEMPO_PYTHON");
     snprintf(python, sizeof python, "%s", py && py[0] ? py : "/usr/bin/python3");
     if (access(python, X_OK) != 0)
         tempo_test_skip("no python3 to check the --json output with");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ls_and_show, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_add_pause_resume_rm, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_add_words_and_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_now, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_results, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mistakes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ls_and_show, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_add_pause_resume_rm, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_add_words_and_options, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_run_now, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_results, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_json, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_mistakes, ds_setup, ds_teardown),
+        cmocka_unit_test_setup_teardown(test_help, ds_setup, ds_teardown),
     };
     return cmocka_run_group_tests_name("tempo admin commands", tests, NULL, NULL);
 }

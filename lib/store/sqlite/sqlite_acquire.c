@@ -33,14 +33,9 @@ const char tempo__sq_sql_collect_schedule[] =
     "DELETE FROM schedules WHERE id = ?1 AND next_fire_time IS NULL "
     "AND NOT EXISTS (SELECT 1 FROM jobs WHERE schedule_id = ?1)";
 
-static const char SQL_ONE[] = "SELECT " SQ_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
 static const char SQL_LEASE[] =
     "UPDATE schedules SET lease_owner = ?2, lease_until = ?3, fence = fence + 1 "
     "WHERE id = ?1 AND next_fire_time <= ?4 AND due_at <= ?4";
-static const char SQL_ADD_JOB[] =
-    "INSERT INTO jobs(id, task_id, schedule_id, args, scheduled_fire_time, original_fire_time, "
-    "start_deadline, result_expiration, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-    "ON CONFLICT(id) DO NOTHING";
 static const char SQL_RELEASE[] =
     "UPDATE schedules SET next_fire_time = ?4, last_fire_time = ?5, lease_owner = NULL, lease_until = NULL "
     "WHERE id = ?1 AND lease_owner = ?2 AND fence = ?3";
@@ -56,7 +51,8 @@ tempo_status_t tempo__sq_collect_schedule(sq_db_t *db, const char *schedule_id, 
 
 /* ---- acquire ---- */
 
-/* The ids of up to `limit` due schedules, in acquisition order. */
+/* The ids of up to `limit` due schedules, in acquisition order (by
+ * next_fire_time, then id). */
 static tempo_status_t due_ids(sq_op_t *op, sq_db_t *db, size_t limit, sq_ids_t *ids)
 {
     sqlite3_stmt *stmt = tempo__sq_stmt(db, tempo__sq_sql_due_schedules, &op->err);
@@ -87,74 +83,15 @@ static tempo_status_t due_ids(sq_op_t *op, sq_db_t *db, size_t limit, sq_ids_t *
     return rc == SQLITE_DONE ? TEMPO_OK : tempo__sq_fail(db, rc, &op->err, "finding due schedules");
 }
 
-/* Read schedule `id` as it is now: TEMPO_EFORMAT with the reason in *why
- * when it does not decode; *found false when it is gone. */
-static tempo_status_t read_one(sq_op_t *op, sq_db_t *db, const char *id, tempo_schedule_record_t *rec,
-                               bool *found, tempo_error_t *why)
+/* The record as acquired: its lease is the new one, its fence one up. */
+static tempo_status_t copy_leased(void *out, const void *rec, const char *owner, tempo_time_t until,
+                                  tempo_error_t *err)
 {
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ONE, &op->err);
-    if (!stmt)
-        return op->err.code;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    *found = rc == SQLITE_ROW;
-    tempo_status_t status = TEMPO_OK;
-    if (rc == SQLITE_ROW)
-        status = tempo__sq_read_schedule(stmt, rec, why);
-    else if (rc != SQLITE_DONE)
-        status = tempo__sq_fail(db, rc, &op->err, "reading schedule '%s'", id);
-    sqlite3_reset(stmt);
-    if (status == TEMPO_ENOMEM)
-        tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory acquiring schedules");
-    return status;
+    tempo_schedule_record_t view = *(const tempo_schedule_record_t *)rec;
+    view.lease = (tempo_lease_t){owner, until, view.lease.fence + 1};
+    return tempo__schedule_record_copy(out, &view, err);
 }
 
-/* The conditional update: true when this connection leased it. */
-static tempo_status_t lease_one(sq_op_t *op, sq_db_t *db, const char *id, bool *leased)
-{
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_LEASE, &op->err);
-    if (!stmt)
-        return op->err.code;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, op->in.owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, op->in.now + op->in.lease);
-    sqlite3_bind_int64(stmt, 4, op->in.now);
-    tempo_status_t rc = tempo__sq_done(db, stmt, "leasing a schedule", &op->err);
-    *leased = rc == TEMPO_OK && sqlite3_changes(db->handle) == 1;
-    return rc;
-}
-
-/* Decode, then lease: a schedule that does not decode is set aside instead
- * of leased (*bad true). The answer shows the lease it got. */
-static tempo_status_t take_one(sq_op_t *op, sq_db_t *db, const char *id, size_t *cap, bool *bad)
-{
-    tempo_schedule_record_t rec = {0}, leased_rec = {0};
-    tempo_error_t why;
-    bool found = false, leased = false;
-    tempo_status_t rc = read_one(op, db, id, &rec, &found, &why);
-    *bad = found && rc == TEMPO_EFORMAT;
-    if (*bad) {
-        bool moved;
-        return tempo__sq_quarantine(op, db, "schedule", id, why.message, &moved);
-    }
-    if (rc == TEMPO_OK && found)
-        rc = lease_one(op, db, id, &leased);
-    if (rc == TEMPO_OK && leased) {
-        tempo_schedule_record_t view = rec;
-        view.lease = (tempo_lease_t){op->in.owner, op->in.now + op->in.lease, rec.lease.fence + 1};
-        rc = tempo__schedule_record_copy(&leased_rec, &view, &op->err);
-        if (rc == TEMPO_OK && !tempo__sq_out_push(op, &leased_rec, sizeof leased_rec, cap)) {
-            tempo__schedule_record_clear(&leased_rec);
-            rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory acquiring schedules");
-        }
-    }
-    tempo__schedule_record_clear(&rec);
-    return rc;
-}
-
-/* Rounds: each leases what is due; a round that set a schedule aside has
- * room left, so another looks for more. Every round but the last removes
- * at least one row from the table, so this ends. */
 static int schedule_order(const void *a, const void *b)
 {
     const tempo_schedule_record_t *x = a, *y = b;
@@ -163,29 +100,18 @@ static int schedule_order(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+static const sq_taker_t schedules = {
+    .reader = &tempo__sq_schedule_reader,
+    .sql_lease = SQL_LEASE,
+    .leasing = "leasing a schedule",
+    .choose = due_ids,
+    .copy_leased = copy_leased,
+    .order = schedule_order,
+};
+
 static tempo_status_t run_acquire(sq_op_t *op, sq_db_t *db)
 {
-    size_t cap = 0, rounds = 0;
-    tempo_status_t rc = tempo__sq_begin(db, true, &op->err);
-    bool again = true;
-    while (rc == TEMPO_OK && again && op->out.count < op->in.limit) {
-        sq_ids_t ids = {0};
-        again = false;
-        rounds++;
-        rc = due_ids(op, db, op->in.limit - op->out.count, &ids);
-        for (size_t i = 0; rc == TEMPO_OK && i < ids.count; i++) {
-            bool bad = false;
-            rc = take_one(op, db, ids.ids[i], &cap, &bad);
-            again = again || bad;
-        }
-        for (size_t i = 0; i < ids.count; i++)
-            free(ids.ids[i]);
-        free(ids.ids);
-    }
-    /* Later rounds may have taken schedules that come before earlier ones. */
-    if (rc == TEMPO_OK && rounds > 1 && op->out.count > 1)
-        qsort(op->out.recs, op->out.count, sizeof(tempo_schedule_record_t), schedule_order);
-    return rc == TEMPO_OK ? tempo__sq_commit(db, &op->err) : rc;
+    return tempo__sq_acquire(op, db, &schedules);
 }
 
 void tempo__sq_acquire_schedules(void *self, const char *owner, tempo_time_t now, tempo_duration_t lease,
@@ -257,7 +183,7 @@ static tempo_status_t add_jobs(sq_op_t *op, sq_db_t *db, const sq_release_t *r)
 {
     tempo_status_t rc = TEMPO_OK;
     for (size_t k = 0; k < r->job_count && rc == TEMPO_OK; k++) {
-        sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ADD_JOB, &op->err);
+        sqlite3_stmt *stmt = tempo__sq_stmt(db, tempo__sq_sql_insert_job, &op->err);
         if (!stmt)
             return op->err.code;
         int brc = tempo__sq_bind_job(stmt, &r->jobs[k]);
@@ -322,14 +248,7 @@ void tempo__sq_release_schedules(void *self, const char *owner, tempo_schedule_r
 
 static tempo_status_t run_next(sq_op_t *op, sq_db_t *db)
 {
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, tempo__sq_sql_next_schedule_time, &op->err);
-    if (!stmt)
-        return op->err.code;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
-        op->out.when = sqlite3_column_int64(stmt, 0);
-    sqlite3_reset(stmt); /* lets go of the read snapshot */
-    return rc == SQLITE_ROW ? TEMPO_OK : tempo__sq_fail(db, rc, &op->err, "finding the next schedule time");
+    return tempo__sq_min_time(op, db, tempo__sq_sql_next_schedule_time, "finding the next schedule time");
 }
 
 void tempo__sq_next_schedule_time(void *self, tempo_store_time_cb cb, void *ud)

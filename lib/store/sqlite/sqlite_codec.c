@@ -402,8 +402,13 @@ static void clear_job_any(void *rec)
     tempo__job_record_clear(rec);
 }
 
-const sq_reader_t tempo__sq_task_reader = {"task", sizeof(tempo_task_record_t), read_task_any,
+static const char SQL_ONE_TASK[] = "SELECT " SQ_TASK_COLUMNS " FROM tasks WHERE id = ?1";
+static const char SQL_ONE_SCHEDULE[] = "SELECT " SQ_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
+static const char SQL_ONE_JOB[] = "SELECT " SQ_JOB_COLUMNS " FROM jobs WHERE id = ?1";
+
+const sq_reader_t tempo__sq_task_reader = {"task", SQL_ONE_TASK, sizeof(tempo_task_record_t), read_task_any,
                                            clear_task_any};
-const sq_reader_t tempo__sq_schedule_reader = {"schedule", sizeof(tempo_schedule_record_t), read_schedule_any,
-                                               clear_schedule_any};
-const sq_reader_t tempo__sq_job_reader = {"job", sizeof(tempo_job_record_t), read_job_any, clear_job_any};
+const sq_reader_t tempo__sq_schedule_reader = {"schedule", SQL_ONE_SCHEDULE, sizeof(tempo_schedule_record_t),
+                                               read_schedule_any, clear_schedule_any};
+const sq_reader_t tempo__sq_job_reader = {"job", SQL_ONE_JOB, sizeof(tempo_job_record_t), read_job_any,
+                                          clear_job_any};

@@ -9,10 +9,12 @@
  *   sqlite_schema.c       schema versions and the migrations between them
  *   sqlite_codec.c        records <-> rows: binding, and decoding that names
  *                         the field when a stored value is bad
- *   sqlite_rows.c         stepping through rows into an answer
+ *   sqlite_rows.c         reading rows: into an answer, one by id, get_*,
+ *                         next_*_time
  *   sqlite_quarantine.c   setting undecodable rows aside
  *   sqlite_tasks.c        add / get / remove tasks
  *   sqlite_schedules.c    add / get / update / remove schedules
+ *   sqlite_take.c         the acquisition rounds both kinds share
  *   sqlite_acquire.c      acquire / release schedules, next_schedule_time
  *   sqlite_jobs.c         add / get jobs, next_job_time
  *   sqlite_job_acquire.c  acquire / release jobs
@@ -301,8 +303,13 @@ void tempo__sq_set_quarantine_cb(void *self, tempo_store_quarantine_cb cb, void 
 /* Copy the caller's ids (count 0 = none); EINVAL for NULL or empty ones. */
 tempo_status_t tempo__sq_ids_copy(sq_ids_t *dst, const char *const *ids, size_t count, const char *what,
                                   tempo_error_t *err);
+/* Free the ids and the list; it is empty after. */
+void tempo__sq_ids_free(sq_ids_t *ids);
 /* Sort and drop repeats (get_* answer each record once, ordered by id). */
 void tempo__sq_ids_unique(sq_ids_t *ids);
+/* get_schedules, get_jobs: take the ids asked for (none = all), unique,
+ * and submit `run`. */
+void tempo__sq_submit_get(sq_op_t *op, const char *const *ids, size_t count, sq_run_fn run);
 tempo_status_t tempo__sq_strdup(char **dst, const char *src, tempo_error_t *err);
 /* The lease arguments every acquisition checks (as the memory store does). */
 tempo_status_t tempo__sq_check_lease_args(const char *owner, tempo_time_t now, tempo_duration_t lease,
@@ -340,11 +347,18 @@ tempo_status_t tempo__sq_read_job(sqlite3_stmt *stmt, tempo_job_record_t *out, t
 tempo_status_t tempo__sq_read_result(sqlite3_stmt *stmt, tempo_job_result_t *out, tempo_error_t *err);
 /* The same behind one signature, for loops over rows of any kind. */
 typedef struct sq_reader {
-    const char *kind; /* "task", "schedule", "job": also the quarantine's kind */
-    size_t size;      /* of one record */
+    const char *kind;    /* "task", "schedule", "job": also the quarantine's kind */
+    const char *sql_one; /* the row with id ?1, in the columns `read` expects */
+    size_t size;         /* of one record */
     tempo_status_t (*read)(sqlite3_stmt *stmt, void *out, tempo_error_t *err);
     void (*clear)(void *rec);
 } sq_reader_t;
+/* A record on the stack big enough for any reader's kind. */
+typedef union sq_any_record {
+    tempo_task_record_t task;
+    tempo_schedule_record_t schedule;
+    tempo_job_record_t job;
+} sq_any_record_t;
 extern const sq_reader_t tempo__sq_task_reader;
 extern const sq_reader_t tempo__sq_schedule_reader;
 extern const sq_reader_t tempo__sq_job_reader;
@@ -371,6 +385,41 @@ typedef struct sq_bad_list {
  * SQLite error is the operation's failure. */
 tempo_status_t tempo__sq_collect(sq_op_t *op, sq_db_t *db, sqlite3_stmt *stmt, const sq_reader_t *reader,
                                  size_t *cap, sq_bad_list_t *bad, const char *what);
+/* Read row `id` (reader->sql_one) into `rec`: TEMPO_EFORMAT with the reason
+ * in *why when it does not decode; *found false when it is gone. */
+tempo_status_t tempo__sq_read_one(sq_op_t *op, sq_db_t *db, const sq_reader_t *reader, const char *id, void *rec,
+                                  bool *found, tempo_error_t *why);
+/* The SQL of get_*: every row of `sql_all` (ordered by id) when op->in.ids
+ * is empty, else the rows of those ids; undecodable rows are left out of
+ * the answer and set aside after the read. */
+tempo_status_t tempo__sq_get(sq_op_t *op, sq_db_t *db, const sq_reader_t *reader, const char *sql_all);
+/* The SQL of next_*_time: the one value of `sql` (a min(), NULL when there
+ * is none) into op->out.when; `what` names it in a failure. */
+tempo_status_t tempo__sq_min_time(sq_op_t *op, sq_db_t *db, const char *sql, const char *what);
+
+/* ---- sqlite_take.c ----
+ * acquire_schedules and acquire_jobs, as one loop over a kind: in one
+ * IMMEDIATE transaction, rounds that each choose the due ids (in
+ * acquisition order), decode each and lease it by a conditional UPDATE that
+ * repeats the due test. A row that does not decode is set aside instead of
+ * leased; the round then had room left, so another looks for more. Every
+ * round but the last removes at least one row from the table, so this ends.
+ * op->in: owner, now, lease, limit; the leased records go to op->out. */
+typedef struct sq_taker {
+    const sq_reader_t *reader;
+    const char *sql_lease; /* ?1 id, ?2 owner, ?3 lease until, ?4 now */
+    const char *leasing;   /* "leasing a schedule", for messages */
+    /* Up to `room` ids of due records, in acquisition order. */
+    tempo_status_t (*choose)(sq_op_t *op, sq_db_t *db, size_t room, sq_ids_t *ids);
+    /* Copy `rec` into `out` as its lease now is: held by `owner` until
+     * `until`, its fence one up. */
+    tempo_status_t (*copy_leased)(void *out, const void *rec, const char *owner, tempo_time_t until,
+                                  tempo_error_t *err);
+    /* Acquisition order of two records (qsort): later rounds may take
+     * records that come before earlier rounds' ones. */
+    int (*order)(const void *a, const void *b);
+} sq_taker_t;
+tempo_status_t tempo__sq_acquire(sq_op_t *op, sq_db_t *db, const sq_taker_t *taker);
 
 /* ---- sqlite_quarantine.c ----
  * Inside a write transaction: move the row `id` of `kind` ("task",
@@ -429,6 +478,9 @@ tempo_status_t tempo__sq_collect_schedule(sq_db_t *db, const char *schedule_id, 
  * the job's result_expiration. */
 tempo_status_t tempo__sq_store_result(sq_db_t *db, const tempo_job_record_t *job,
                                       const tempo_job_result_t *res, tempo_error_t *err);
+/* Insert job row ?1.. (tempo__sq_bind_job); one of the same id is kept
+ * (add_job tells by sqlite3_changes, a release's jobs are idempotent). */
+extern const char tempo__sq_sql_insert_job[];
 
 /* The queries whose plans tests/store_sqlite checks (EXPLAIN QUERY PLAN
  * must search an index, never scan a table). */

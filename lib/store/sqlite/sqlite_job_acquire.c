@@ -31,7 +31,6 @@ const char tempo__sq_sql_queued_jobs[] =
 const char tempo__sq_sql_running_jobs[] =
     "SELECT count(*) FROM jobs WHERE task_id = ?1 AND lease_owner IS NOT NULL AND lease_until > ?2";
 
-static const char SQL_ONE[] = "SELECT " SQ_JOB_COLUMNS " FROM jobs WHERE id = ?1";
 static const char SQL_LEASE[] =
     "UPDATE jobs SET lease_owner = ?2, lease_until = ?3, fence = fence + 1 "
     "WHERE id = ?1 AND lease_owner IS NULL AND run_at <= ?4";
@@ -163,7 +162,7 @@ static tempo_status_t task_prefix(sq_op_t *op, sq_db_t *db, const char *task, si
 }
 
 /* Every listed task's prefix, merged; cut to `room`. */
-static tempo_status_t choose(sq_op_t *op, sq_db_t *db, size_t room, candidates_t *c)
+static tempo_status_t merge_prefixes(sq_op_t *op, sq_db_t *db, size_t room, candidates_t *c)
 {
     tempo_status_t rc = TEMPO_OK;
     for (size_t i = 0; i < op->in.task_count && rc == TEMPO_OK; i++) {
@@ -186,68 +185,32 @@ static tempo_status_t choose(sq_op_t *op, sq_db_t *db, size_t room, candidates_t
     return rc;
 }
 
+/* The chosen ids, in order, for the rounds (sqlite_take.c). */
+static tempo_status_t choose(sq_op_t *op, sq_db_t *db, size_t room, sq_ids_t *ids)
+{
+    candidates_t c = {0};
+    tempo_status_t rc = merge_prefixes(op, db, room, &c);
+    if (rc == TEMPO_OK && c.count > 0 && !(ids->ids = malloc(c.count * sizeof *ids->ids)))
+        rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory acquiring jobs");
+    if (rc == TEMPO_OK) {
+        for (size_t i = 0; i < c.count; i++)
+            ids->ids[i] = c.items[i].id; /* handed over: the list owns them now */
+        ids->count = c.count;
+        c.count = 0;
+    }
+    candidates_free(&c);
+    return rc;
+}
+
 /* ---- taking ---- */
 
-static tempo_status_t lease_one(sq_op_t *op, sq_db_t *db, const char *id, bool *leased)
+/* The record as acquired: its lease is the new one, its fence one up. */
+static tempo_status_t copy_leased(void *out, const void *rec, const char *owner, tempo_time_t until,
+                                  tempo_error_t *err)
 {
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_LEASE, &op->err);
-    if (!stmt)
-        return op->err.code;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, op->in.owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, op->in.now + op->in.lease);
-    sqlite3_bind_int64(stmt, 4, op->in.now);
-    tempo_status_t rc = tempo__sq_done(db, stmt, "leasing a job", &op->err);
-    *leased = rc == TEMPO_OK && sqlite3_changes(db->handle) == 1;
-    return rc;
-}
-
-/* Read job `id`: TEMPO_EFORMAT with the reason in *why when it does not
- * decode; *found false when it is gone. */
-static tempo_status_t read_one(sq_op_t *op, sq_db_t *db, const char *id, tempo_job_record_t *rec, bool *found,
-                               tempo_error_t *why)
-{
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ONE, &op->err);
-    if (!stmt)
-        return op->err.code;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    *found = rc == SQLITE_ROW;
-    tempo_status_t status = TEMPO_OK;
-    if (rc == SQLITE_ROW)
-        status = tempo__sq_read_job(stmt, rec, why);
-    else if (rc != SQLITE_DONE)
-        status = tempo__sq_fail(db, rc, &op->err, "reading job '%s'", id);
-    sqlite3_reset(stmt);
-    if (status == TEMPO_ENOMEM)
-        tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory reading job '%s'", id);
-    return status;
-}
-
-static tempo_status_t take_one(sq_op_t *op, sq_db_t *db, const char *id, size_t *cap, bool *bad)
-{
-    tempo_job_record_t rec = {0}, leased_rec = {0};
-    tempo_error_t why;
-    bool found = false, leased = false;
-    tempo_status_t rc = read_one(op, db, id, &rec, &found, &why);
-    *bad = found && rc == TEMPO_EFORMAT;
-    if (*bad) {
-        bool moved;
-        return tempo__sq_quarantine(op, db, "job", id, why.message, &moved);
-    }
-    if (rc == TEMPO_OK && found)
-        rc = lease_one(op, db, id, &leased);
-    if (rc == TEMPO_OK && leased) {
-        tempo_job_record_t view = rec;
-        view.lease = (tempo_lease_t){op->in.owner, op->in.now + op->in.lease, rec.lease.fence + 1};
-        rc = tempo__job_record_copy(&leased_rec, &view, &op->err);
-        if (rc == TEMPO_OK && !tempo__sq_out_push(op, &leased_rec, sizeof leased_rec, cap)) {
-            tempo__job_record_clear(&leased_rec);
-            rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory acquiring jobs");
-        }
-    }
-    tempo__job_record_clear(&rec);
-    return rc;
+    tempo_job_record_t view = *(const tempo_job_record_t *)rec;
+    view.lease = (tempo_lease_t){owner, until, view.lease.fence + 1};
+    return tempo__job_record_copy(out, &view, err);
 }
 
 static int64_t run_at_of(const tempo_job_record_t *j)
@@ -263,29 +226,18 @@ static int job_order(const void *a, const void *b)
     return by_order(&cx, &cy);
 }
 
-/* Rounds, as in acquire_schedules: a round that set a job aside leaves
- * room for another; each such round removed a row, so this ends. */
+static const sq_taker_t jobs = {
+    .reader = &tempo__sq_job_reader,
+    .sql_lease = SQL_LEASE,
+    .leasing = "leasing a job",
+    .choose = choose,
+    .copy_leased = copy_leased,
+    .order = job_order,
+};
+
 static tempo_status_t run_acquire(sq_op_t *op, sq_db_t *db)
 {
-    size_t cap = 0, rounds = 0;
-    tempo_status_t rc = tempo__sq_begin(db, true, &op->err);
-    bool again = true;
-    while (rc == TEMPO_OK && again && op->out.count < op->in.limit) {
-        candidates_t c = {0};
-        again = false;
-        rounds++;
-        rc = choose(op, db, op->in.limit - op->out.count, &c);
-        for (size_t i = 0; rc == TEMPO_OK && i < c.count; i++) {
-            bool bad = false;
-            rc = take_one(op, db, c.items[i].id, &cap, &bad);
-            again = again || bad;
-        }
-        candidates_free(&c);
-    }
-    /* Later rounds may have taken jobs that come before earlier ones. */
-    if (rc == TEMPO_OK && rounds > 1 && op->out.count > 1)
-        qsort(op->out.recs, op->out.count, sizeof(tempo_job_record_t), job_order);
-    return rc == TEMPO_OK ? tempo__sq_commit(db, &op->err) : rc;
+    return tempo__sq_acquire(op, db, &jobs);
 }
 
 void tempo__sq_acquire_jobs(void *self, const char *owner, tempo_time_t now, tempo_duration_t lease,
@@ -336,7 +288,7 @@ static tempo_status_t check_holder(sq_op_t *op, const tempo_job_record_t *j, boo
 static tempo_status_t holder_of(sq_op_t *op, sq_db_t *db, tempo_job_record_t *j, bool *found)
 {
     tempo_error_t why;
-    tempo_status_t rc = read_one(op, db, op->in.id, j, found, &why);
+    tempo_status_t rc = tempo__sq_read_one(op, db, &tempo__sq_job_reader, op->in.id, j, found, &why);
     if (rc != TEMPO_EFORMAT || !*found)
         return rc;
     bool moved;

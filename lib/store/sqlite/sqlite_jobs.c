@@ -15,19 +15,18 @@
 
 const char tempo__sq_sql_next_job_time[] = "SELECT min(run_at) FROM jobs WHERE lease_owner IS NULL";
 
-static const char SQL_INSERT[] =
+const char tempo__sq_sql_insert_job[] =
     "INSERT INTO jobs(id, task_id, schedule_id, args, scheduled_fire_time, original_fire_time, "
     "start_deadline, result_expiration, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT(id) DO NOTHING";
 static const char SQL_ALL[] = "SELECT " SQ_JOB_COLUMNS " FROM jobs ORDER BY id";
-static const char SQL_ONE[] = "SELECT " SQ_JOB_COLUMNS " FROM jobs WHERE id = ?1";
 
 /* ---- add ---- */
 
 static tempo_status_t run_add(sq_op_t *op, sq_db_t *db)
 {
     tempo_status_t rc = tempo__sq_begin(db, true, &op->err);
-    sqlite3_stmt *stmt = rc == TEMPO_OK ? tempo__sq_stmt(db, SQL_INSERT, &op->err) : NULL;
+    sqlite3_stmt *stmt = rc == TEMPO_OK ? tempo__sq_stmt(db, tempo__sq_sql_insert_job, &op->err) : NULL;
     if (!stmt)
         return op->err.code;
     int brc = tempo__sq_bind_job(stmt, &op->in.job);
@@ -55,54 +54,21 @@ void tempo__sq_add_job(void *self, const tempo_job_record_t *job, tempo_store_st
 
 static tempo_status_t run_get(sq_op_t *op, sq_db_t *db)
 {
-    sq_bad_list_t bad = {0};
-    size_t cap = 0;
-    tempo_status_t rc = tempo__sq_begin(db, false, &op->err);
-    if (rc == TEMPO_OK && op->in.ids.count == 0) {
-        sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ALL, &op->err);
-        rc = stmt ? tempo__sq_collect(op, db, stmt, &tempo__sq_job_reader, &cap, &bad, "listing jobs")
-                  : op->err.code;
-    }
-    for (size_t i = 0; rc == TEMPO_OK && i < op->in.ids.count; i++) {
-        sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ONE, &op->err);
-        if (!stmt) {
-            rc = op->err.code;
-            break;
-        }
-        sqlite3_bind_text(stmt, 1, op->in.ids.ids[i], -1, SQLITE_STATIC);
-        rc = tempo__sq_collect(op, db, stmt, &tempo__sq_job_reader, &cap, &bad, "reading jobs");
-    }
-    if (rc == TEMPO_OK)
-        rc = tempo__sq_commit(db, &op->err);
-    if (rc == TEMPO_OK)
-        tempo__sq_quarantine_later(op, db, "job", &bad);
-    tempo__sq_bad_free(&bad);
-    return rc;
+    return tempo__sq_get(op, db, &tempo__sq_job_reader, SQL_ALL);
 }
 
 void tempo__sq_get_jobs(void *self, const char *const *ids, size_t count, tempo_store_jobs_cb cb, void *ud)
 {
     sq_op_t *op = tempo__sq_op_begin(self, SQ_JOBS, "get_jobs", (sq_cb_t){.jobs = cb}, ud);
-    if (!op)
-        return;
-    if (op->status == TEMPO_OK)
-        op->status = tempo__sq_ids_copy(&op->in.ids, ids, count, "ids", &op->err);
-    tempo__sq_ids_unique(&op->in.ids);
-    tempo__sq_op_submit(op, run_get);
+    if (op)
+        tempo__sq_submit_get(op, ids, count, run_get);
 }
 
 /* ---- next time ---- */
 
 static tempo_status_t run_next(sq_op_t *op, sq_db_t *db)
 {
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, tempo__sq_sql_next_job_time, &op->err);
-    if (!stmt)
-        return op->err.code;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
-        op->out.when = sqlite3_column_int64(stmt, 0);
-    sqlite3_reset(stmt); /* lets go of the read snapshot */
-    return rc == SQLITE_ROW ? TEMPO_OK : tempo__sq_fail(db, rc, &op->err, "finding the next job time");
+    return tempo__sq_min_time(op, db, tempo__sq_sql_next_job_time, "finding the next job time");
 }
 
 void tempo__sq_next_job_time(void *self, tempo_store_time_cb cb, void *ud)

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/records.h"
 #include "sqlite_internal.h"
 #include "util/error_internal.h"
 
@@ -33,21 +32,18 @@ static const char SQL_ROW_JOB[] = "SELECT * FROM jobs WHERE id = ?1";
 static const char SQL_DELETE_TASK[] = "DELETE FROM tasks WHERE id = ?1";
 static const char SQL_DELETE_SCHEDULE[] = "DELETE FROM schedules WHERE id = ?1";
 static const char SQL_DELETE_JOB[] = "DELETE FROM jobs WHERE id = ?1";
-static const char SQL_READ_TASK[] = "SELECT " SQ_TASK_COLUMNS " FROM tasks WHERE id = ?1";
-static const char SQL_READ_SCHEDULE[] = "SELECT " SQ_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
-static const char SQL_READ_JOB[] = "SELECT " SQ_JOB_COLUMNS " FROM jobs WHERE id = ?1";
 
 typedef struct kind_sql {
     const char *kind;
     const char *row;
     const char *del;
-    const char *read;
+    const sq_reader_t *reader; /* decodes the row again */
 } kind_sql_t;
 
 static const kind_sql_t kinds[] = {
-    {"task", SQL_ROW_TASK, SQL_DELETE_TASK, SQL_READ_TASK},
-    {"schedule", SQL_ROW_SCHEDULE, SQL_DELETE_SCHEDULE, SQL_READ_SCHEDULE},
-    {"job", SQL_ROW_JOB, SQL_DELETE_JOB, SQL_READ_JOB},
+    {"task", SQL_ROW_TASK, SQL_DELETE_TASK, &tempo__sq_task_reader},
+    {"schedule", SQL_ROW_SCHEDULE, SQL_DELETE_SCHEDULE, &tempo__sq_schedule_reader},
+    {"job", SQL_ROW_JOB, SQL_DELETE_JOB, &tempo__sq_job_reader},
 };
 
 static const kind_sql_t *kind_of(const char *kind)
@@ -190,7 +186,7 @@ void tempo__sq_bad_free(sq_bad_list_t *list)
 static tempo_status_t decode_again(sq_db_t *db, const kind_sql_t *k, const char *id, bool *gone,
                                    tempo_error_t *err)
 {
-    sqlite3_stmt *stmt = tempo__sq_stmt(db, k->read, err);
+    sqlite3_stmt *stmt = tempo__sq_stmt(db, k->reader->sql_one, err);
     if (!stmt)
         return err->code;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -198,20 +194,10 @@ static tempo_status_t decode_again(sq_db_t *db, const kind_sql_t *k, const char 
     *gone = rc == SQLITE_DONE;
     if (rc != SQLITE_ROW)
         return *gone ? TEMPO_OK : tempo__sq_fail(db, rc, err, "reading %s '%s'", k->kind, id);
-    tempo_status_t status;
-    if (k->read == SQL_READ_TASK) {
-        tempo_task_record_t rec = {0};
-        status = tempo__sq_read_task(stmt, &rec, err);
-        tempo__task_record_clear(&rec);
-    } else if (k->read == SQL_READ_SCHEDULE) {
-        tempo_schedule_record_t rec = {0};
-        status = tempo__sq_read_schedule(stmt, &rec, err);
-        tempo__schedule_record_clear(&rec);
-    } else {
-        tempo_job_record_t rec = {0};
-        status = tempo__sq_read_job(stmt, &rec, err);
-        tempo__job_record_clear(&rec);
-    }
+    sq_any_record_t rec;
+    memset(&rec, 0, sizeof rec);
+    tempo_status_t status = k->reader->read(stmt, &rec, err);
+    k->reader->clear(&rec);
     sqlite3_reset(stmt);
     return status;
 }

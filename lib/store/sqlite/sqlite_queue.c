@@ -87,7 +87,15 @@ void tempo__sq_ids_unique(sq_ids_t *ids)
     ids->count = kept;
 }
 
-static void ids_free(sq_ids_t *ids)
+void tempo__sq_submit_get(sq_op_t *op, const char *const *ids, size_t count, sq_run_fn run)
+{
+    if (op->status == TEMPO_OK)
+        op->status = tempo__sq_ids_copy(&op->in.ids, ids, count, "ids", &op->err);
+    tempo__sq_ids_unique(&op->in.ids);
+    tempo__sq_op_submit(op, run);
+}
+
+void tempo__sq_ids_free(sq_ids_t *ids)
 {
     for (size_t i = 0; i < ids->count; i++)
         free(ids->ids[i]);
@@ -134,8 +142,8 @@ static void in_free(sq_in_t *in)
 {
     free(in->owner);
     free(in->id);
-    ids_free(&in->ids);
-    ids_free(&in->ids2);
+    tempo__sq_ids_free(&in->ids);
+    tempo__sq_ids_free(&in->ids2);
     tempo__task_record_clear(&in->task);
     tempo__schedule_record_clear(&in->schedule);
     if (in->has_trigger_doc)

@@ -32,7 +32,6 @@ static const char SQL_REPLACE[] =
     "job_result_expiration = ?10, next_fire_time = ?11, last_fire_time = ?12, metadata = ?13, "
     "lease_owner = NULL, lease_until = NULL WHERE id = ?1";
 static const char SQL_ALL[] = "SELECT " SQ_SCHEDULE_COLUMNS " FROM schedules ORDER BY id";
-static const char SQL_ONE[] = "SELECT " SQ_SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1";
 static const char SQL_DELETE[] = "DELETE FROM schedules WHERE id = ?1";
 
 /* Check and copy the record, and serialize its trigger. */
@@ -123,42 +122,15 @@ void tempo__sq_add_schedule(void *self, const tempo_schedule_record_t *schedule,
  * the answer is ordered by id and has each once). */
 static tempo_status_t run_get(sq_op_t *op, sq_db_t *db)
 {
-    sq_bad_list_t bad = {0};
-    size_t cap = 0;
-    tempo_status_t rc = tempo__sq_begin(db, false, &op->err);
-    if (rc == TEMPO_OK && op->in.ids.count == 0) {
-        sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ALL, &op->err);
-        rc = stmt ? tempo__sq_collect(op, db, stmt, &tempo__sq_schedule_reader, &cap, &bad,
-                                      "listing schedules")
-                  : op->err.code;
-    }
-    for (size_t i = 0; rc == TEMPO_OK && i < op->in.ids.count; i++) {
-        sqlite3_stmt *stmt = tempo__sq_stmt(db, SQL_ONE, &op->err);
-        if (!stmt) {
-            rc = op->err.code;
-            break;
-        }
-        sqlite3_bind_text(stmt, 1, op->in.ids.ids[i], -1, SQLITE_STATIC);
-        rc = tempo__sq_collect(op, db, stmt, &tempo__sq_schedule_reader, &cap, &bad, "reading schedules");
-    }
-    if (rc == TEMPO_OK)
-        rc = tempo__sq_commit(db, &op->err);
-    if (rc == TEMPO_OK)
-        tempo__sq_quarantine_later(op, db, "schedule", &bad);
-    tempo__sq_bad_free(&bad);
-    return rc;
+    return tempo__sq_get(op, db, &tempo__sq_schedule_reader, SQL_ALL);
 }
 
 void tempo__sq_get_schedules(void *self, const char *const *ids, size_t count, tempo_store_schedules_cb cb,
                              void *ud)
 {
     sq_op_t *op = tempo__sq_op_begin(self, SQ_SCHEDULES, "get_schedules", (sq_cb_t){.schedules = cb}, ud);
-    if (!op)
-        return;
-    if (op->status == TEMPO_OK)
-        op->status = tempo__sq_ids_copy(&op->in.ids, ids, count, "ids", &op->err);
-    tempo__sq_ids_unique(&op->in.ids);
-    tempo__sq_op_submit(op, run_get);
+    if (op)
+        tempo__sq_submit_get(op, ids, count, run_get);
 }
 
 /* ---- update ---- */

@@ -44,19 +44,7 @@ void tempo__sq_add_task(void *self, const tempo_task_record_t *task, tempo_store
 /* Every task, ordered by id; undecodable ones are set aside after. */
 static tempo_status_t run_get(sq_op_t *op, sq_db_t *db)
 {
-    sq_bad_list_t bad = {0};
-    size_t cap = 0;
-    tempo_status_t rc = tempo__sq_begin(db, false, &op->err);
-    sqlite3_stmt *stmt = rc == TEMPO_OK ? tempo__sq_stmt(db, SQL_ALL, &op->err) : NULL;
-    if (!stmt)
-        return op->err.code;
-    rc = tempo__sq_collect(op, db, stmt, &tempo__sq_task_reader, &cap, &bad, "listing tasks");
-    if (rc == TEMPO_OK)
-        rc = tempo__sq_commit(db, &op->err);
-    if (rc == TEMPO_OK)
-        tempo__sq_quarantine_later(op, db, "task", &bad);
-    tempo__sq_bad_free(&bad);
-    return rc;
+    return tempo__sq_get(op, db, &tempo__sq_task_reader, SQL_ALL); /* op->in.ids is empty: all */
 }
 
 void tempo__sq_get_tasks(void *self, tempo_store_tasks_cb cb, void *ud)
