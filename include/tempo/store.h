@@ -184,6 +184,11 @@ typedef struct tempo_schedule_release {
     tempo_job_take_t *take;
 } tempo_schedule_release_t;
 
+/* step_schedules' planning: fill a release for `schedule` and point
+ * *release at it; false when that cannot be done (out of memory). */
+typedef bool (*tempo_store_plan_fn)(void *plan_ud, const tempo_schedule_record_t *schedule,
+                                    tempo_schedule_release_t **release);
+
 /* -------------------------------------------------------------------- ops */
 
 typedef struct tempo_store_ops {
@@ -290,6 +295,24 @@ typedef struct tempo_store_ops {
      * fails the call (EFORMAT naming its job), as get_job_result does. */
     void (*list_results)(void *self, const char *schedule_id, tempo_time_t now, size_t limit,
                          tempo_store_results_cb cb, void *ud);
+
+    /* Optional (NULL, or a `size` that ends before it: the scheduler
+     * acquires and releases instead). acquire_schedules, the planning and
+     * release_schedules in one call, for a store that can run the planning
+     * inside its operation (the memory store): no lease, no copy of the
+     * schedules, one round trip per step. Takes up to `limit` schedules that
+     * acquire_schedules would return at `now`, in its order, and for each
+     * calls plan(plan_ud, schedule, &release): `schedule` is valid during that
+     * call only, and plan points `release` at an entry (fence ignored; jobs
+     * and take as in release_schedules) valid until plan is called again.
+     * The store applies it before going on, as release_schedules would, and
+     * writes its status (TEMPO_OK: applied; otherwise nothing of it was).
+     * plan returning false stops the step there, that schedule untouched.
+     * Each applied entry stays applied whatever comes after; the callback's
+     * status says whether the step ran into a failure. plan must not call
+     * the store. */
+    void (*step_schedules)(void *self, const char *owner, tempo_time_t now, size_t limit,
+                           tempo_store_plan_fn plan, void *plan_ud, tempo_store_status_cb cb, void *ud);
 } tempo_store_ops_t;
 
 /* A store: its ops and its private state. */

@@ -5,7 +5,8 @@
  *   memory_intern.c       what is kept once: interned names, stored documents
  *   memory_tasks.c        task records
  *   memory_schedules.c    schedule records and their place in the indexes
- *   memory_acquire.c      acquire / release schedules, next_schedule_time
+ *   memory_acquire.c      acquire schedules, next_schedule_time
+ *   memory_release.c      release schedules, and step_schedules (the fused step)
  *   memory_jobs.c         job records, their queues, lease expiry
  *   memory_job_acquire.c  acquire / release jobs, next_job_time, reaping
  *   memory_leases.c       extend_leases, cleanup, results (one, or a list)
@@ -298,6 +299,10 @@ void tempo__mem_schedule_unplace(mem_store_t *st, mem_schedule_t *s);
 void tempo__mem_schedule_remove(mem_store_t *st, mem_schedule_t *s);
 /* Remove `s` if it is finished and no job names it. */
 void tempo__mem_schedule_collect(mem_store_t *st, mem_schedule_t *s);
+/* A view of `s` (pointing into it; args and metadata viewed through the
+ * storage given), valid until the store changes. */
+void tempo__mem_schedule_view(const mem_schedule_t *s, tempo_schedule_record_t *out, bson_t *args,
+                              bson_t *metadata);
 /* A copy of `s` for a callback, showing `lease` instead of its own when
  * `lease` is not NULL. */
 tempo_status_t tempo__mem_schedule_snapshot(const mem_schedule_t *s, const tempo_lease_t *lease,
@@ -315,12 +320,19 @@ tempo_status_t tempo__mem_check_lease_args(const char *owner, tempo_time_t now, 
                                            tempo_error_t *err);
 
 /* ---- memory_acquire.c ---- */
+/* Move the leased schedules whose lease expired (and that are due) back to
+ * the due heap. */
+void tempo__mem_schedules_expire(mem_store_t *st, tempo_time_t now);
 void tempo__mem_acquire_schedules(void *self, const char *owner, tempo_time_t now,
                                   tempo_duration_t lease, size_t limit, tempo_store_schedules_cb cb,
                                   void *ud);
 void tempo__mem_release_schedules(void *self, const char *owner, tempo_schedule_release_t *releases,
                                   size_t count, tempo_store_status_cb cb, void *ud);
 void tempo__mem_next_schedule_time(void *self, tempo_store_time_cb cb, void *ud);
+
+/* ---- memory_release.c ---- */
+void tempo__mem_step_schedules(void *self, const char *owner, tempo_time_t now, size_t limit,
+                               tempo_store_plan_fn plan, void *plan_ud, tempo_store_status_cb cb, void *ud);
 
 /* ---- memory_jobs.c ---- */
 void tempo__mem_add_job(void *self, const tempo_job_record_t *job, tempo_store_status_cb cb, void *ud);

@@ -133,15 +133,14 @@ void tempo__mem_schedule_collect(mem_store_t *st, mem_schedule_t *s)
         tempo__mem_schedule_remove(st, s);
 }
 
-tempo_status_t tempo__mem_schedule_snapshot(const mem_schedule_t *s, const tempo_lease_t *lease,
-                                            tempo_schedule_record_t *out, tempo_error_t *err)
+void tempo__mem_schedule_view(const mem_schedule_t *s, tempo_schedule_record_t *out, bson_t *args,
+                              bson_t *metadata)
 {
-    bson_t args, metadata;
-    tempo_schedule_record_t view = {
+    *out = (tempo_schedule_record_t){
         .id = s->id,
         .task_id = s->task->id,
         .trigger = s->trigger,
-        .args = tempo__mem_doc_view(s->args, &args),
+        .args = tempo__mem_doc_view(s->args, args),
         .coalesce = (tempo_coalesce_t)s->coalesce,
         .misfire_grace_time = s->misfire_grace_time,
         .max_jitter = s->max_jitter,
@@ -150,9 +149,17 @@ tempo_status_t tempo__mem_schedule_snapshot(const mem_schedule_t *s, const tempo
         .job_result_expiration = s->job_result_expiration,
         .next_fire_time = s->next_fire_time,
         .last_fire_time = s->last_fire_time,
-        .metadata = tempo__mem_doc_view(s->metadata, &metadata),
+        .metadata = tempo__mem_doc_view(s->metadata, metadata),
         .lease = {s->owner ? s->owner->str : NULL, s->until, s->fence},
     };
+}
+
+tempo_status_t tempo__mem_schedule_snapshot(const mem_schedule_t *s, const tempo_lease_t *lease,
+                                            tempo_schedule_record_t *out, tempo_error_t *err)
+{
+    bson_t args, metadata;
+    tempo_schedule_record_t view;
+    tempo__mem_schedule_view(s, &view, &args, &metadata);
     if (lease)
         view.lease = *lease;
     return tempo__schedule_record_copy(out, &view, err);

@@ -35,6 +35,7 @@ static const tempo_store_ops_t memory_ops = {
     .reap_abandoned = tempo__mem_reap_abandoned,
     .cleanup = tempo__mem_cleanup,
     .list_results = tempo__mem_list_results,
+    .step_schedules = tempo__mem_step_schedules,
 };
 
 static void task_top_moved(void *item, size_t index)

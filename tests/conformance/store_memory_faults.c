@@ -318,6 +318,28 @@ static tempo_status_t op_release_schedules(store_h_t *h, sh_result_t *r)
     return TEMPO_OK;
 }
 
+/* step_schedules' planner: one new job, taken, for the one schedule due. */
+static tempo_job_take_t step_take;
+
+static bool step_plan(void *ud, const tempo_schedule_record_t *rec, tempo_schedule_release_t **out)
+{
+    (void)ud;
+    release_jobs[0] = sh_job("js1", "task-new", "s2", SH_T0, NOW);
+    release_jobs[0].args = &big_args;
+    step_take = (tempo_job_take_t){NOW + SH_SEC(30), 0, 0};
+    releases[0] = (tempo_schedule_release_t){.id = rec->id, .next_fire_time = NOW + SH_SEC(60),
+                                             .last_fire_time = rec->next_fire_time, .jobs = release_jobs,
+                                             .job_count = 1, .take = &step_take};
+    *out = &releases[0];
+    return true;
+}
+
+static tempo_status_t op_step_schedules(store_h_t *h, sh_result_t *r)
+{
+    h->store->ops->step_schedules(h->store->self, "w1", NOW, 1, step_plan, NULL, sh_status_cb, r);
+    return TEMPO_OK;
+}
+
 static tempo_status_t op_add_job(store_h_t *h, sh_result_t *r)
 {
     tempo_job_record_t j = sh_job("j-new", "task-new", "s-new", SH_T0, NOW);
@@ -399,6 +421,7 @@ static void test_out_of_memory(void **state)
         {"acquire_jobs", op_acquire_jobs},     {"release_job", op_release_job},
         {"reap_abandoned", op_reap},           {"extend_leases", op_extend},
         {"add_task", op_tasks},                {"next_job_time", op_next_time},
+        {"step_schedules", op_step_schedules},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++) {
         /* A fresh store for each. */

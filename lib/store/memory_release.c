@@ -1,0 +1,276 @@
+/* Releasing schedules in the memory store, and step_schedules: the
+ * acquisition, the scheduler's planning and the release in one call.
+ *
+ * A release adds its jobs first (idempotently: an id that exists is
+ * skipped), leasing to the releasing owner those it asks to take, then
+ * updates each schedule its owner still holds. The step does the same to
+ * each due schedule in turn, straight from the due heap: it is never leased
+ * (nothing else runs between taking it and releasing it, all on the loop
+ * thread), never copied (the planning reads the stored record), and never
+ * looked up by id. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory_internal.h"
+#include "records.h"
+#include "util/error_internal.h"
+
+/* ---- release ---- */
+
+static tempo_status_t check_take(tempo_job_take_t *t, tempo_error_t *err)
+{
+    t->fence = 0; /* not taken, unless the release takes it */
+    if (t->until == TEMPO_TIME_NONE)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.until is TEMPO_TIME_NONE");
+    if (t->max_running < 0)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.max_running must be >= 0, got %d", t->max_running);
+    return TEMPO_OK;
+}
+
+static tempo_status_t check_releases(const char *owner, tempo_schedule_release_t *rel, size_t count,
+                                     size_t *total, tempo_error_t *err)
+{
+    if (!tempo__id_ok(owner))
+        return tempo__error_set(err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
+    if (count > 0 && !rel)
+        return tempo__error_set(err, TEMPO_EINVAL, "releases is NULL but its count is %zu", count);
+    *total = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!tempo__id_ok(rel[i].id))
+            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu].id is %s", i,
+                                    rel[i].id ? "empty" : "NULL");
+        if (rel[i].job_count > 0 && !rel[i].jobs)
+            return tempo__error_set(err, TEMPO_EINVAL,
+                                    "releases[%zu] ('%s'): jobs is NULL but job_count is %zu", i, rel[i].id,
+                                    rel[i].job_count);
+        for (size_t k = 0; k < rel[i].job_count; k++) {
+            tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
+            if (rc == TEMPO_OK && rel[i].take)
+                rc = check_take(&rel[i].take[k], err);
+            if (rc != TEMPO_OK)
+                return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
+        }
+        if (__builtin_add_overflow(*total, rel[i].job_count, total))
+            return tempo__error_set(err, TEMPO_ERANGE, "too many jobs in one release");
+    }
+    return TEMPO_OK;
+}
+
+/* The new jobs of a release: in st->jobs (so that a batch repeating an id
+ * finds it there), in no other index yet. */
+typedef struct prepared {
+    mem_job_t **jobs;
+    tempo_job_take_t **takes; /* per job: the scheduler's request to take it, or NULL */
+    size_t n;
+    mem_name_t *owner;        /* one reference, for the jobs taken (NULL: none asked) */
+} prepared_t;
+
+static void prepared_discard(mem_store_t *st, prepared_t *p)
+{
+    while (p->n > 0) {
+        mem_job_t *j = p->jobs[--p->n];
+        tempo__hmap_remove(&st->jobs, j->id);
+        tempo__mem_job_discard(st, j);
+    }
+    if (p->owner)
+        tempo__mem_name_unref(&st->owners, p->owner);
+    free(p->jobs);
+    free(p->takes);
+}
+
+static size_t takes_asked(const tempo_schedule_release_t *rel, size_t count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rel[i].take)
+            n += rel[i].job_count;
+    return n;
+}
+
+/* Room for everything the release may add, before anything changes. */
+static tempo_status_t prepare_room(mem_store_t *st, const char *owner, size_t total, size_t takes,
+                                   prepared_t *p, tempo_error_t *err)
+{
+    *p = (prepared_t){0};
+    if (total > MEM_MAX_RECORDS - st->jobs.count)
+        return tempo__error_set(err, TEMPO_ERANGE, "the store holds %zu jobs, its limit", st->jobs.count);
+    p->jobs = total ? malloc(total * sizeof *p->jobs) : NULL;
+    p->takes = total ? malloc(total * sizeof *p->takes) : NULL;
+    bool ok = !total || (p->jobs && p->takes);
+    ok = ok && tempo__hmap_reserve(&st->jobs, st->jobs.count + total);
+    ok = ok && (!takes || tempo__heap_reserve(&st->job_leases, st->job_leases.count + takes));
+    ok = ok && (!takes || (p->owner = tempo__mem_owner_ref(st, owner)) != NULL);
+    return ok ? TEMPO_OK : tempo__error_set(err, TEMPO_ENOMEM, "out of memory");
+}
+
+/* Make every job whose id is new (idempotent insertion: an id that exists,
+ * or came earlier in the batch, is skipped). All or nothing: on failure the
+ * caller discards what was made. */
+static tempo_status_t prepare_jobs(mem_store_t *st, const char *owner, tempo_schedule_release_t *rel,
+                                   size_t count, size_t total, prepared_t *p, tempo_error_t *err)
+{
+    tempo_status_t rc = prepare_room(st, owner, total, takes_asked(rel, count), p, err);
+    for (size_t i = 0; i < count && rc == TEMPO_OK; i++) {
+        for (size_t k = 0; k < rel[i].job_count && rc == TEMPO_OK; k++) {
+            const tempo_job_record_t *rec = &rel[i].jobs[k];
+            if (tempo__hmap_get(&st->jobs, rec->id))
+                continue;
+            rc = tempo__mem_job_new(st, rec, &p->jobs[p->n], err);
+            if (rc == TEMPO_OK) {
+                tempo__hmap_insert(&st->jobs, p->jobs[p->n]);
+                p->takes[p->n++] = rel[i].take ? &rel[i].take[k] : NULL;
+            }
+        }
+    }
+    return rc;
+}
+
+/* Index the prepared jobs: leased to the releasing owner where it asked and
+ * the task has a free slot (counting the ones taken just before), else
+ * queued. */
+static void insert_jobs(mem_store_t *st, prepared_t *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        mem_job_t *j = p->jobs[i];
+        tempo_job_take_t *t = p->takes[i];
+        if (t && (t->max_running == 0 || j->task->running < (uint32_t)t->max_running)) {
+            p->owner->refs++;
+            tempo__mem_job_lease_new(st, j, p->owner, t->until);
+            t->fence = j->fence;
+        } else {
+            tempo__mem_job_enqueue(st, j);
+        }
+    }
+    p->n = 0;
+}
+
+/* Update one schedule if `owner` still holds it with this fence. */
+static tempo_status_t release_one(mem_store_t *st, const char *owner, const tempo_schedule_release_t *e)
+{
+    mem_schedule_t *s = tempo__hmap_get(&st->schedules, e->id);
+    if (!s || !tempo__mem_owner_is(s->owner, owner) || s->fence != e->fence)
+        return TEMPO_ELEASE;
+    tempo__mem_schedule_unplace(st, s);
+    s->next_fire_time = e->next_fire_time;
+    s->last_fire_time = e->last_fire_time;
+    tempo__mem_name_unref(&st->owners, s->owner);
+    s->owner = NULL;
+    s->until = TEMPO_TIME_NONE;
+    tempo__mem_schedule_place(st, s);
+    tempo__mem_schedule_collect(st, s);
+    return TEMPO_OK;
+}
+
+static tempo_status_t release(mem_store_t *st, const char *owner, tempo_schedule_release_t *rel, size_t count,
+                              mem_op_t *op)
+{
+    size_t total = 0;
+    tempo_status_t rc = check_releases(owner, rel, count, &total, &op->err);
+    if (rc != TEMPO_OK)
+        return rc;
+    prepared_t p;
+    rc = prepare_jobs(st, owner, rel, count, total, &p, &op->err);
+    tempo_status_t *statuses = NULL;
+    if (rc == TEMPO_OK)
+        rc = tempo__mem_schedules_reserve(st, 0, count, &op->err);
+    if (rc == TEMPO_OK && count > 0 && !(statuses = malloc(count * sizeof *statuses)))
+        rc = tempo__error_set(&op->err, TEMPO_ENOMEM, "out of memory");
+    if (rc != TEMPO_OK) {
+        prepared_discard(st, &p);
+        return rc;
+    }
+    /* Jobs first: a finished schedule they name must survive its release. */
+    insert_jobs(st, &p);
+    prepared_discard(st, &p);
+    for (size_t i = 0; i < count; i++)
+        statuses[i] = release_one(st, owner, &rel[i]);
+    op->out.release.statuses = statuses;
+    return TEMPO_OK;
+}
+
+void tempo__mem_release_schedules(void *self, const char *owner, tempo_schedule_release_t *releases,
+                                  size_t count, tempo_store_status_cb cb, void *ud)
+{
+    mem_op_t *op = tempo__mem_op_begin(self, MEM_OP_RELEASE, "release_schedules",
+                                       (mem_cb_t){.status = cb}, ud);
+    if (!op)
+        return;
+    /* Entry statuses are written just before the callback, whatever the
+     * outcome, so the array must live until then (store.h). */
+    op->out.release.entries = releases;
+    op->out.release.count = releases ? count : 0;
+    if (op->status == TEMPO_OK)
+        op->status = release(self, owner, releases, count, op);
+    tempo__mem_op_end(op);
+}
+
+
+/* ---- the fused step ---- */
+
+/* Apply the entry planned for `s` (taken from the top of the due heap, not
+ * leased): its jobs, then its new times. All or nothing. `s` may be freed
+ * (finished, no job naming it). */
+static tempo_status_t apply_planned(mem_store_t *st, const char *owner, mem_schedule_t *s,
+                                    tempo_schedule_release_t *rel, tempo_error_t *err)
+{
+    if (!rel->id || strcmp(rel->id, s->id) != 0)
+        return tempo__error_set(err, TEMPO_EINVAL, "the plan for schedule '%s' names '%s'", s->id,
+                                rel->id ? rel->id : "(null)");
+    size_t total = 0;
+    tempo_status_t rc = check_releases(owner, rel, 1, &total, err);
+    if (rc != TEMPO_OK)
+        return rc;
+    prepared_t p;
+    rc = prepare_jobs(st, owner, rel, 1, total, &p, err);
+    if (rc == TEMPO_OK)
+        rc = tempo__mem_schedules_reserve(st, 0, 1, err);
+    if (rc != TEMPO_OK) {
+        prepared_discard(st, &p);
+        return rc;
+    }
+    insert_jobs(st, &p);
+    prepared_discard(st, &p);
+    tempo__mem_schedule_unplace(st, s);
+    s->next_fire_time = rel->next_fire_time;
+    s->last_fire_time = rel->last_fire_time;
+    tempo__mem_schedule_place(st, s);
+    tempo__mem_schedule_collect(st, s);
+    return TEMPO_OK;
+}
+
+static tempo_status_t step(mem_store_t *st, const char *owner, tempo_time_t now, size_t limit,
+                           tempo_store_plan_fn plan, void *plan_ud, tempo_error_t *err)
+{
+    if (!plan)
+        return tempo__error_set(err, TEMPO_EINVAL, "plan is NULL");
+    tempo_status_t rc = tempo__mem_check_lease_args(owner, now, 1, err);
+    if (rc != TEMPO_OK)
+        return rc;
+    tempo__mem_schedules_expire(st, now);
+    const tempo__heap_node_t *top;
+    for (size_t k = 0; k < limit && (top = tempo__heap_top(&st->due)) != NULL && top->key <= now; k++) {
+        mem_schedule_t *s = top->item;
+        tempo_schedule_record_t view;
+        bson_t args, metadata;
+        tempo__mem_schedule_view(s, &view, &args, &metadata);
+        tempo_schedule_release_t *rel = NULL;
+        if (!plan(plan_ud, &view, &rel) || !rel)
+            return tempo__error_set(err, TEMPO_ENOMEM, "the scheduler could not plan schedule '%s'", s->id);
+        /* Apply before anything else runs: the next plan may reuse rel. */
+        rel->status = rc = apply_planned(st, owner, s, rel, err);
+        if (rc != TEMPO_OK)
+            return rc;
+    }
+    return TEMPO_OK;
+}
+
+void tempo__mem_step_schedules(void *self, const char *owner, tempo_time_t now, size_t limit,
+                               tempo_store_plan_fn plan, void *plan_ud, tempo_store_status_cb cb, void *ud)
+{
+    mem_op_t *op = tempo__mem_op_begin(self, MEM_OP_STATUS, "step_schedules", (mem_cb_t){.status = cb}, ud);
+    if (!op)
+        return;
+    if (op->status == TEMPO_OK)
+        op->status = step(self, owner, now, limit, plan, plan_ud, &op->err);
+    tempo__mem_op_end(op);
+}
