@@ -279,12 +279,13 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
         return;
     }
     uint64_t epoch = s->cancel_epoch;
-    if (tempo__wants(s, TEMPO_EVENT_JOB_ACQUIRED)) {
+    bool announced = tempo__wants(s, TEMPO_EVENT_JOB_ACQUIRED);
+    if (announced) {
         tempo_event_t ev;
         tempo__event_init(s, &ev, TEMPO_EVENT_JOB_ACQUIRED);
         ev.job_id = r->id;
-    ev.task_id = r->task_id;
-    ev.schedule_id = r->schedule_id;
+        ev.task_id = r->task_id;
+        ev.schedule_id = r->schedule_id;
         ev.scheduled_fire_time = r->scheduled_fire_time;
         tempo__emit(s, &ev);
     }
@@ -294,7 +295,9 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
      * acquired job run. */
     if (s->cancel_epoch != epoch || s->state == SCHED_FREED || !task)
         return;
-    r->started_at = tempo_loop_now(s->loop);
+    /* The clock again only when subscribers ran meanwhile: one read per
+     * job start is part of the dispatch cost. */
+    r->started_at = announced ? tempo_loop_now(s->loop) : now;
     if (task->fn) {
         task->fn(tempo__job_handle_new(r), task->userdata);
         return;

@@ -120,6 +120,7 @@ typedef struct mem_job {
     int64_t fence;
     struct mem_job *lapsed_prev, *lapsed_next;
     uint32_t pos;
+    uint32_t hash;  /* of id, as st->jobs uses it: hashed once per job */
     uint8_t where;
     bool lapsed;
     char id[];
@@ -342,9 +343,10 @@ const char *tempo__mem_job_key(const void *item);
 int tempo__mem_job_tie(const void *a, const void *b);
 void tempo__mem_job_moved(void *item, size_t index);
 int64_t tempo__mem_job_order(const mem_job_t *j);
-/* A job made from a record, not yet in any index; its task's queue has room
+/* A job made from a record (`hash`: tempo__hmap_hash of its id), not yet in
+ * any index; its task's queue has room
  * for it. Discard (not inserted) or insert it before the operation ends. */
-tempo_status_t tempo__mem_job_new(mem_store_t *st, const tempo_job_record_t *rec, mem_job_t **out,
+tempo_status_t tempo__mem_job_new(mem_store_t *st, const tempo_job_record_t *rec, uint32_t hash, mem_job_t **out,
                                   tempo_error_t *err);
 void tempo__mem_job_discard(mem_store_t *st, mem_job_t *j);
 /* Index a new job; the caller reserved room in st->jobs. */

@@ -119,7 +119,7 @@ static void job_free(mem_store_t *st, mem_job_t *j)
     free(j);
 }
 
-tempo_status_t tempo__mem_job_new(mem_store_t *st, const tempo_job_record_t *rec, mem_job_t **out,
+tempo_status_t tempo__mem_job_new(mem_store_t *st, const tempo_job_record_t *rec, uint32_t hash, mem_job_t **out,
                                   tempo_error_t *err)
 {
     size_t len = strlen(rec->id) + 1;
@@ -129,6 +129,7 @@ tempo_status_t tempo__mem_job_new(mem_store_t *st, const tempo_job_record_t *rec
         return tempo__error_set(err, TEMPO_ENOMEM, "out of memory adding job '%s'", rec->id);
     memset(j, 0, sizeof *j);
     memcpy(j->id, rec->id, len);
+    j->hash = hash;
     j->task = tempo__mem_task_ref(st, rec->task_id);
     bool ok = j->task != NULL;
     if (ok && rec->schedule_id)
@@ -168,7 +169,7 @@ void tempo__mem_job_enqueue(mem_store_t *st, mem_job_t *j)
 
 void tempo__mem_job_insert(mem_store_t *st, mem_job_t *j)
 {
-    tempo__hmap_insert(&st->jobs, j);
+    tempo__hmap_insert_hashed(&st->jobs, j, j->hash);
     tempo__mem_job_enqueue(st, j);
 }
 
@@ -196,7 +197,7 @@ void tempo__mem_job_delete(mem_store_t *st, mem_job_t *j)
         task->running--;
     }
     tempo__mem_lapsed_unlink(st, j);
-    tempo__hmap_remove(&st->jobs, j->id);
+    tempo__hmap_remove_hashed(&st->jobs, j->id, j->hash);
     task->jobs--;
     /* The last job naming a finished schedule lets it go. */
     mem_schedule_t *finished = NULL;
@@ -242,7 +243,7 @@ static tempo_status_t add_job(mem_store_t *st, const tempo_job_record_t *rec, te
     if (!tempo__hmap_reserve(&st->jobs, st->jobs.count + 1))
         return tempo__error_set(err, TEMPO_ENOMEM, "out of memory adding job '%s'", rec->id);
     mem_job_t *j;
-    rc = tempo__mem_job_new(st, rec, &j, err);
+    rc = tempo__mem_job_new(st, rec, tempo__hmap_hash(rec->id), &j, err);
     if (rc == TEMPO_OK)
         tempo__mem_job_insert(st, j);
     return rc;

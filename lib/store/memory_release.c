@@ -58,24 +58,30 @@ static tempo_status_t check_releases(const char *owner, tempo_schedule_release_t
 
 /* The new jobs of a release: in st->jobs (so that a batch repeating an id
  * finds it there), in no other index yet. */
+#define PREP_INLINE 4 /* a step's release makes one job (or a few): no allocation */
+
 typedef struct prepared {
     mem_job_t **jobs;
     tempo_job_take_t **takes; /* per job: the scheduler's request to take it, or NULL */
     size_t n;
     mem_name_t *owner;        /* one reference, for the jobs taken (NULL: none asked) */
+    mem_job_t *jobs_inline[PREP_INLINE];
+    tempo_job_take_t *takes_inline[PREP_INLINE];
 } prepared_t;
 
 static void prepared_discard(mem_store_t *st, prepared_t *p)
 {
     while (p->n > 0) {
         mem_job_t *j = p->jobs[--p->n];
-        tempo__hmap_remove(&st->jobs, j->id);
+        tempo__hmap_remove_hashed(&st->jobs, j->id, j->hash);
         tempo__mem_job_discard(st, j);
     }
     if (p->owner)
         tempo__mem_name_unref(&st->owners, p->owner);
-    free(p->jobs);
-    free(p->takes);
+    if (p->jobs != p->jobs_inline)
+        free(p->jobs);
+    if (p->takes != p->takes_inline)
+        free(p->takes);
 }
 
 static size_t takes_asked(const tempo_schedule_release_t *rel, size_t count)
@@ -94,9 +100,10 @@ static tempo_status_t prepare_room(mem_store_t *st, const char *owner, size_t to
     *p = (prepared_t){0};
     if (total > MEM_MAX_RECORDS - st->jobs.count)
         return tempo__error_set(err, TEMPO_ERANGE, "the store holds %zu jobs, its limit", st->jobs.count);
-    p->jobs = total ? malloc(total * sizeof *p->jobs) : NULL;
-    p->takes = total ? malloc(total * sizeof *p->takes) : NULL;
-    bool ok = !total || (p->jobs && p->takes);
+    bool small = total <= PREP_INLINE;
+    p->jobs = small ? p->jobs_inline : malloc(total * sizeof *p->jobs);
+    p->takes = small ? p->takes_inline : malloc(total * sizeof *p->takes);
+    bool ok = p->jobs && p->takes;
     ok = ok && tempo__hmap_reserve(&st->jobs, st->jobs.count + total);
     ok = ok && (!takes || tempo__heap_reserve(&st->job_leases, st->job_leases.count + takes));
     ok = ok && (!takes || (p->owner = tempo__mem_owner_ref(st, owner)) != NULL);
@@ -113,11 +120,14 @@ static tempo_status_t prepare_jobs(mem_store_t *st, const char *owner, tempo_sch
     for (size_t i = 0; i < count && rc == TEMPO_OK; i++) {
         for (size_t k = 0; k < rel[i].job_count && rc == TEMPO_OK; k++) {
             const tempo_job_record_t *rec = &rel[i].jobs[k];
-            if (tempo__hmap_get(&st->jobs, rec->id))
+            mem_job_t *j = NULL;
+            uint32_t hash = tempo__hmap_hash(rec->id);
+            if (tempo__hmap_get_hashed(&st->jobs, rec->id, hash))
                 continue;
-            rc = tempo__mem_job_new(st, rec, &p->jobs[p->n], err);
+            rc = tempo__mem_job_new(st, rec, hash, &j, err);
             if (rc == TEMPO_OK) {
-                tempo__hmap_insert(&st->jobs, p->jobs[p->n]);
+                p->jobs[p->n] = j;
+                tempo__hmap_insert_hashed(&st->jobs, j, j->hash);
                 p->takes[p->n++] = rel[i].take ? &rel[i].take[k] : NULL;
             }
         }

@@ -61,12 +61,17 @@ static size_t find_slot(const tempo__hmap_t *m, const char *key, uint32_t h)
     }
 }
 
-void *tempo__hmap_get(const tempo__hmap_t *m, const char *key)
+void *tempo__hmap_get_hashed(const tempo__hmap_t *m, const char *key, uint32_t hash)
 {
     if (m->count == 0)
         return NULL;
-    size_t i = find_slot(m, key, tempo__hmap_hash(key));
+    size_t i = find_slot(m, key, hash);
     return i == SIZE_MAX ? NULL : m->items[i];
+}
+
+void *tempo__hmap_get(const tempo__hmap_t *m, const char *key)
+{
+    return m->count == 0 ? NULL : tempo__hmap_get_hashed(m, key, tempo__hmap_hash(key));
 }
 
 /* Place without checking for the key (it is known to be absent). */
@@ -106,10 +111,15 @@ bool tempo__hmap_reserve(tempo__hmap_t *m, size_t count)
     return true;
 }
 
+void tempo__hmap_insert_hashed(tempo__hmap_t *m, void *item, uint32_t hash)
+{
+    place(m->hashes, m->items, m->cap, hash, item);
+    m->count++;
+}
+
 void tempo__hmap_insert(tempo__hmap_t *m, void *item)
 {
-    place(m->hashes, m->items, m->cap, tempo__hmap_hash(m->key(item)), item);
-    m->count++;
+    tempo__hmap_insert_hashed(m, item, tempo__hmap_hash(m->key(item)));
 }
 
 /* Backward-shift deletion: after emptying slot `hole`, walk the run that
@@ -119,9 +129,14 @@ void tempo__hmap_insert(tempo__hmap_t *m, void *item)
  * reachable from its home slot without crossing an empty slot. */
 void *tempo__hmap_remove(tempo__hmap_t *m, const char *key)
 {
+    return m->count == 0 ? NULL : tempo__hmap_remove_hashed(m, key, tempo__hmap_hash(key));
+}
+
+void *tempo__hmap_remove_hashed(tempo__hmap_t *m, const char *key, uint32_t hash)
+{
     if (m->count == 0)
         return NULL;
-    size_t hole = find_slot(m, key, tempo__hmap_hash(key));
+    size_t hole = find_slot(m, key, hash);
     if (hole == SIZE_MAX)
         return NULL;
     void *item = m->items[hole];

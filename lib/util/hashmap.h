@@ -41,6 +41,11 @@ void tempo__hmap_destroy(tempo__hmap_t *m);
 uint32_t tempo__hmap_hash(const char *key);
 
 void *tempo__hmap_get(const tempo__hmap_t *m, const char *key);
+/* The same with the key's hash (tempo__hmap_hash) known: a caller that
+ * looks a key up and then inserts or removes it hashes it once. */
+void *tempo__hmap_get_hashed(const tempo__hmap_t *m, const char *key, uint32_t hash);
+void tempo__hmap_insert_hashed(tempo__hmap_t *m, void *item, uint32_t hash);
+void *tempo__hmap_remove_hashed(tempo__hmap_t *m, const char *key, uint32_t hash);
 
 /* Make room for `count` items in all (not `count` more). False when out of
  * memory or `count` is beyond what a table can index; the map is unchanged. */

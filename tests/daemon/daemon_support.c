@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon_support.h"
+#include "mongoc_shm.h"
 
 char ds_tempo_bin[1024], ds_dir[256], ds_store[600];
 static char dir_prefix[64] = "tempo-daemon";
@@ -153,5 +154,7 @@ int ds_stop(pid_t pid, int sig)
     kill(pid, sig);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        tempo_test_forget_shm(pid);
     return status;
 }

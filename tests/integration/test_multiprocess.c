@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mongoc_shm.h"
 #include "mp_log.h"
 #include "test_support.h"
 
@@ -382,6 +383,7 @@ static void test_kill9(void **state)
     kill(pids[1], SIGKILL);
     int status;
     assert_int_equal(waitpid(pids[1], &status, 0), pids[1]);
+    tempo_test_forget_shm(pids[1]);
     pids[1] = 0;
     bool ok = wait_log(&log, all_done, &w, w.last + 60 * 1000000 + 3 * (int64_t)sc->kill_lease_ms * 1000);
     sleep_ms(1500);
