@@ -39,10 +39,19 @@ tempo__running_t *tempo__running_new(tempo_scheduler_t *s, const tempo_job_recor
     r->id = put(&cursor, job->id, id_size);
     r->task_id = put(&cursor, job->task_id, task_size);
     r->schedule_id = put(&cursor, job->schedule_id, sched_size);
-    if (job->args)
-        bson_copy_to(job->args, &r->args);
-    else
-        bson_init(&r->args);
+    bool has_args = job->args && !bson_empty(job->args);
+    r->args = has_args ? bson_copy(job->args) : NULL;
+    if (task && task->blocking_fn)
+        r->blocking = calloc(1, sizeof *r->blocking);
+    if ((has_args && !r->args) || (task && task->blocking_fn && !r->blocking)) {
+        if (r->args)
+            bson_destroy(r->args);
+        free(r->blocking);
+        free(r);
+        return NULL;
+    }
+    if (r->blocking)
+        r->blocking->r = r;
     r->scheduled_fire_time = job->scheduled_fire_time;
     r->started_at = TEMPO_TIME_NONE;
     r->result_expiration = job->result_expiration;
@@ -70,10 +79,18 @@ void tempo__running_free(tempo__running_t *r)
         r->orphaned = true; /* the handle frees it */
         return;
     }
-    bson_destroy(&r->args);
-    if (r->value_ready)
-        bson_destroy(&r->value);
+    if (r->args)
+        bson_destroy(r->args);
+    if (r->blocking && r->blocking->value_ready)
+        bson_destroy(&r->blocking->value);
+    free(r->blocking);
     free(r);
+}
+
+const bson_t *tempo__running_args(const tempo__running_t *r)
+{
+    static const bson_t empty = BSON_INITIALIZER;
+    return r->args ? r->args : &empty;
 }
 
 tempo_job_t *tempo__job_handle_new(tempo__running_t *r)
@@ -105,7 +122,7 @@ const char *tempo_job_schedule_id(const tempo_job_t *job)
 
 const bson_t *tempo_job_args(const tempo_job_t *job)
 {
-    return job ? &job->r->args : NULL;
+    return job ? tempo__running_args(job->r) : NULL;
 }
 
 tempo_time_t tempo_job_scheduled_fire_time(const tempo_job_t *job)

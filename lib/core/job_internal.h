@@ -9,11 +9,22 @@ struct tempo_job {
     tempo__running_t *r;
 };
 
+/* What only a blocking job needs — its thread's output — kept out of the
+ * record every in-loop job (one per fire) allocates. */
+typedef struct tempo__blocking {
+    tempo__work_t work;
+    tempo__running_t *r;
+    bool value_ready;
+    bson_t value;
+    tempo_error_t error;
+    tempo_status_t status;
+} tempo__blocking_t;
+
 struct tempo__running {
     tempo__running_t *next, *prev;
     tempo_scheduler_t *s;
     char *id, *task_id, *schedule_id; /* in the same allocation; schedule_id may be NULL */
-    bson_t args;                      /* always initialised (empty when none) */
+    bson_t *args;                     /* an own copy; NULL when empty (tempo__running_args) */
     tempo_time_t scheduled_fire_time, started_at;
     tempo_duration_t result_expiration;
     int64_t fence;
@@ -29,16 +40,15 @@ struct tempo__running {
      * held until tempo__running_free: its cancel is the one called for
      * this job, and its free_userdata waits for the job. */
     tempo__hooks_t *hooks;
-    /* Blocking jobs: owned by the pool thread while in_pool. */
-    bool in_pool, value_ready;
-    tempo__work_t work;
+    /* Blocking jobs: `blocking` is owned by the pool thread while in_pool. */
+    bool in_pool;
+    tempo__blocking_t *blocking;
     tempo_task_blocking_fn blocking_fn;
     void *userdata;
-    bson_t value;
-    tempo_error_t error;
-    tempo_status_t status;
 };
 
+/* The job's arguments: never NULL. */
+const bson_t *tempo__running_args(const tempo__running_t *r);
 tempo__running_t *tempo__running_new(tempo_scheduler_t *s, const tempo_job_record_t *job,
                                      const tempo__task_t *task);
 /* The scheduler is done with the job: lets go of its hooks, and frees it

@@ -128,6 +128,9 @@ struct tempo_scheduler {
     /* Slots promised to jobs the step in flight asked to take at release
      * (step.c): counted as running until its answer. */
     int step_taking;
+    /* Release records kept for reuse (worker.c): one per fire otherwise. */
+    tempo__release_t *spare_releases;
+    int spare_release_count;
     tempo__running_t *running; /* list of running jobs */
     uint64_t cancel_epoch;     /* counts tempo__work_cancel_all calls */
 

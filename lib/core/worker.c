@@ -78,11 +78,31 @@ static void release_unlink(tempo__release_t *rel)
     s->releases_in_flight--;
 }
 
+#define SPARE_RELEASES 64
+
 static void release_free(tempo__release_t *rel)
 {
-    tempo__timer_stop(rel->s->loop, &rel->retry);
+    tempo_scheduler_t *s = rel->s;
+    tempo__timer_stop(s->loop, &rel->retry);
     tempo__job_result_clear(&rel->result);
+    if (s->state != SCHED_FREED && s->spare_release_count < SPARE_RELEASES) {
+        rel->next = s->spare_releases;
+        s->spare_releases = rel;
+        s->spare_release_count++;
+        return;
+    }
     free(rel);
+}
+
+static tempo__release_t *release_alloc(tempo_scheduler_t *s)
+{
+    tempo__release_t *rel = s->spare_releases;
+    if (!rel)
+        return calloc(1, sizeof *rel);
+    s->spare_releases = rel->next;
+    s->spare_release_count--;
+    memset(rel, 0, sizeof *rel);
+    return rel;
 }
 
 static void job_released(void *ud, tempo_status_t status, const tempo_error_t *err);
@@ -156,6 +176,12 @@ void tempo__releases_free(tempo_scheduler_t *s)
         release_unlink(rel);
         release_free(rel);
     }
+    while (s->spare_releases) {
+        tempo__release_t *rel = s->spare_releases;
+        s->spare_releases = rel->next;
+        free(rel);
+    }
+    s->spare_release_count = 0;
 }
 
 static void unlink_running(tempo_scheduler_t *s, tempo__running_t *r)
@@ -187,7 +213,7 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
         .return_value = value,
         .error = error,
     };
-    tempo__release_t *rel = calloc(1, sizeof *rel);
+    tempo__release_t *rel = release_alloc(s);
     tempo_error_t err;
     /* The copy is for the answer's event and waiters, and for trying again
      * when the store can fail; with none of these (the memory store, nobody
@@ -226,15 +252,17 @@ void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_
 
 static void blocking_work(tempo__work_t *w)
 {
-    tempo__running_t *r = (tempo__running_t *)((char *)w - offsetof(tempo__running_t, work));
-    bson_init(&r->value);
-    r->value_ready = true;
-    r->status = r->blocking_fn(&r->args, &r->value, &r->error, r->userdata);
+    tempo__blocking_t *b = (tempo__blocking_t *)((char *)w - offsetof(tempo__blocking_t, work));
+    tempo__running_t *r = b->r;
+    bson_init(&b->value);
+    b->value_ready = true;
+    b->status = r->blocking_fn(tempo__running_args(r), &b->value, &b->error, r->userdata);
 }
 
 static void blocking_done(tempo__work_t *w, tempo_status_t status)
 {
-    tempo__running_t *r = (tempo__running_t *)((char *)w - offsetof(tempo__running_t, work));
+    tempo__blocking_t *b = (tempo__blocking_t *)((char *)w - offsetof(tempo__blocking_t, work));
+    tempo__running_t *r = b->r;
     r->in_pool = false;
     if (r->cancelled) { /* already released as CANCELLED; nothing to record */
         tempo__running_free(r);
@@ -242,11 +270,11 @@ static void blocking_done(tempo__work_t *w, tempo_status_t status)
     }
     if (status != TEMPO_OK)
         tempo__job_finish(r, TEMPO_OUTCOME_CANCELLED, NULL, "cancelled before it started");
-    else if (r->status == TEMPO_OK)
-        tempo__job_finish(r, TEMPO_OUTCOME_SUCCESS, &r->value, NULL);
+    else if (b->status == TEMPO_OK)
+        tempo__job_finish(r, TEMPO_OUTCOME_SUCCESS, &b->value, NULL);
     else
         tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL,
-                          r->error.message[0] ? r->error.message : tempo_strerror(r->status));
+                          b->error.message[0] ? b->error.message : tempo_strerror(b->status));
 }
 
 static tempo_status_t ensure_pool(tempo_scheduler_t *s)
@@ -307,7 +335,7 @@ static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
         return;
     }
     r->in_pool = true;
-    if (tempo__pool_submit(s->pool, &r->work, blocking_work, blocking_done) != TEMPO_OK) {
+    if (tempo__pool_submit(s->pool, &r->blocking->work, blocking_work, blocking_done) != TEMPO_OK) {
         r->in_pool = false;
         tempo__job_finish(r, TEMPO_OUTCOME_ERROR, NULL, "the thread pool refused the job");
     }
@@ -486,7 +514,7 @@ void tempo__work_cancel_all(tempo_scheduler_t *s, bool release)
          * not started, else when its thread returns. */
         if (r->in_pool) {
             if (s->pool)
-                tempo__pool_cancel(s->pool, &r->work);
+                tempo__pool_cancel(s->pool, &r->blocking->work);
             continue;
         }
         tempo__running_free(r);
