@@ -18,7 +18,9 @@ if(TARGET tempo_ev_static AND TEMPO_WITH_MONGO AND TEMPO_WITH_SQLITE)
     SOURCES ${TEMPO_INTEGRATION_DIR}/test_multiprocess.c
     LINK tempo_static
     ARGS mongodb
-    ENV "TEMPO_MONGO_URI_FILE=${PROJECT_BINARY_DIR}/tests/mongo-server/uri;TEMPO_MONGO_SCRIPT=${PROJECT_SOURCE_DIR}/scripts/ferretdb-test.sh"
+    # The nodes inherit the suppressions: libmongoc's own threads race
+    # inside the uninstrumented driver (tests/store_mongo/tsan-mongoc.supp).
+    ENV "TEMPO_MONGO_URI_FILE=${PROJECT_BINARY_DIR}/tests/mongo-server/uri;TEMPO_MONGO_SCRIPT=${PROJECT_SOURCE_DIR}/scripts/ferretdb-test.sh;TSAN_OPTIONS=halt_on_error=1:suppressions=${PROJECT_SOURCE_DIR}/tests/store_mongo/tsan-mongoc.supp"
     FIXTURES_REQUIRED mongo_server
     LABELS integration mongo TIMEOUT 900)
   add_dependencies(test_multiprocess_mongodb mp_node)
