@@ -118,6 +118,9 @@ struct tempo_scheduler {
     tempo__call_t step_call;
     bool step_busy, step_again, step_queued;
     bool step_progress; /* the last acquisition returned schedules */
+    /* The plan whose release (or fused step) the store has not answered:
+     * freed here if the store is destroyed first, dropping the answer. */
+    struct tempo__plan *step_plan;
 
     /* worker */
     tempo__timer_t work_timer;
@@ -212,6 +215,8 @@ void tempo__step_kick(tempo_scheduler_t *s);
 void tempo__step_init(tempo_scheduler_t *s); /* once, in new */
 void tempo__step_start(tempo_scheduler_t *s);
 void tempo__step_stop(tempo_scheduler_t *s);
+/* The store was destroyed: free the plan its dropped answer would have freed. */
+void tempo__step_drop(tempo_scheduler_t *s);
 
 /* ---- worker.c ---- */
 void tempo__work_kick(tempo_scheduler_t *s);

@@ -274,6 +274,7 @@ static void teardown(tempo_scheduler_t *s)
     /* Drops the store's pending callbacks, so no op is answered twice below. */
     tempo_store_free(s->store);
     s->store = tempo__dead_store();
+    tempo__step_drop(s);
     tempo__releases_free(s);
     tempo_done_cb stop_cb = s->stop_cb;
     s->stop_cb = NULL;

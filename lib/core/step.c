@@ -159,6 +159,7 @@ static void released(void *ud, tempo_status_t status, const tempo_error_t *err)
 {
     tempo__plan_t *p = ud;
     tempo_scheduler_t *s = p->s;
+    s->step_plan = NULL;
     bool full = p->count >= (size_t)s->opts.batch_size;
     if (status == TEMPO_OK)
         tempo__backoff_reset(&s->step_backoff);
@@ -219,6 +220,7 @@ static void acquired(void *ud, tempo_status_t status, const tempo_error_t *err,
     }
     tempo__plan_fix(p);
     s->step_taking = p->taking;
+    s->step_plan = p;
     s->store->ops->release_schedules(s->store->self, s->identity, p->releases, p->count, released, p);
 }
 
@@ -236,6 +238,7 @@ static void stepped(void *ud, tempo_status_t status, const tempo_error_t *err)
 {
     tempo__plan_t *p = ud;
     tempo_scheduler_t *s = p->s;
+    s->step_plan = NULL;
     s->step_progress = p->count > 0;
     if (status == TEMPO_OK)
         tempo__backoff_reset(&s->step_backoff);
@@ -274,6 +277,7 @@ static void step_run(void *arg)
         planning_failed(s);
         return;
     }
+    s->step_plan = p;
     s->store->ops->step_schedules(s->store->self, s->identity, now, (size_t)s->opts.batch_size, plan_one, p,
                                   stepped, p);
 }
@@ -305,6 +309,12 @@ void tempo__step_init(tempo_scheduler_t *s)
 void tempo__step_start(tempo_scheduler_t *s)
 {
     tempo__step_kick(s);
+}
+
+void tempo__step_drop(tempo_scheduler_t *s)
+{
+    tempo__plan_free(s->step_plan);
+    s->step_plan = NULL;
 }
 
 void tempo__step_stop(tempo_scheduler_t *s)
