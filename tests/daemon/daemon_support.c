@@ -15,8 +15,9 @@
 
 #include "daemon_support.h"
 #include "mongoc_shm.h"
+#include "mongo_uri.h"
 
-char ds_tempo_bin[1024], ds_dir[256], ds_store[600];
+char ds_tempo_bin[1024], ds_dir[256], ds_store[600], ds_mongo_base[512];
 static char dir_prefix[64] = "tempo-daemon";
 
 void ds_init(const char *prefix)
@@ -32,6 +33,12 @@ int ds_setup(void **state)
     snprintf(ds_dir, sizeof ds_dir, "/tmp/%s-XXXXXX", dir_prefix);
     assert_non_null(mkdtemp(ds_dir));
     snprintf(ds_store, sizeof ds_store, "sqlite:%s/store.db", ds_dir);
+    if (ds_mongo_base[0]) {
+        static int cases;
+        char db[64];
+        snprintf(db, sizeof db, "tempo_daemon_%ld_%d", (long)getpid(), ++cases);
+        tempo_test_mongo_db_uri(ds_store, sizeof ds_store, ds_mongo_base, db);
+    }
     return 0;
 }
 
@@ -142,8 +149,8 @@ pid_t ds_start(const char *file, const char *log, const char *identity)
         int fd = open(l, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(126);
-        execl(ds_tempo_bin, "tempo", "run", "--store", ds_store, "--identity", identity, "--lease", "3", f,
-              (char *)NULL);
+        execl(ds_tempo_bin, "tempo", "run", "--store", ds_store, "--identity", identity, "--lease",
+              ds_mongo_base[0] ? "30" : "3", f, (char *)NULL);
         _exit(127);
     }
     return pid;

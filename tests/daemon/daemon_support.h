@@ -16,6 +16,10 @@
 extern char ds_tempo_bin[1024]; /* the tempo binary of this build */
 extern char ds_dir[256];        /* the case's directory */
 extern char ds_store[600];      /* "sqlite:<ds_dir>/store.db"; a case may point it elsewhere */
+/* When set (before the cases run), ds_setup points ds_store at a fresh
+ * database on this MongoDB server instead, and daemons get 30 s leases: a
+ * release slowed by the server must not let a lease lapse. */
+extern char ds_mongo_base[512];
 
 /* Before the tests run: find the binary (TEMPO_BINARY_DIR/bin/tempo) and
  * name the cases' directories /tmp/<prefix>-XXXXXX. */
@@ -41,7 +45,8 @@ int ds_count_in(const char *name, const char *needle);
 bool ds_wait_lines(const char *name, int at_least, int timeout_ms);
 bool ds_wait_text(const char *name, const char *needle, int at_least, int timeout_ms);
 
-/* Start `tempo run --store <ds_store> --identity ID --lease 3 FILE` with
+/* Start `tempo run --store <ds_store> --identity ID --lease 3 FILE` (30
+ * on MongoDB) with
  * its stdout and stderr appended to `log` (both names in the directory). */
 pid_t ds_start(const char *file, const char *log, const char *identity);
 /* Send `sig`, reap the process; its wait status. */

@@ -175,8 +175,10 @@ static void got_ok_result(void *ud, tempo_status_t status, const tempo_error_t *
         if (!out[0])
             first_line(res->return_value, "stderr", out, sizeof out);
     }
-    if (status != TEMPO_ECANCELLED)
-        tempo__run_log(c->run, "%s ok%s%s%s", c->name, c->took, out[0] ? ": " : "", out);
+    /* Logged whatever the answer: the job succeeded, its first output line
+     * is a bonus. A stop can cancel the lookup (ECANCELLED) of a job that
+     * finished just before it, and that run must still be in the log. */
+    tempo__run_log(c->run, "%s ok%s%s%s", c->name, c->took, out[0] ? ": " : "", out);
     free(c);
 }
 

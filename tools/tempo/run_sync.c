@@ -75,6 +75,7 @@ typedef struct sync_call {
     tempo__run_t *run;
     const char *what;
     char name[TEMPO__RUNFILE_NAME_MAX + 1];
+    char fingerprint[17]; /* of the schedule being added */
 } sync_call_t;
 
 static sync_call_t *call_new(tempo__run_t *run, const char *what, const char *name)
@@ -89,10 +90,35 @@ static sync_call_t *call_new(tempo__run_t *run, const char *what, const char *na
     return c;
 }
 
+/* The schedule another process added first: fine when it is this file's,
+ * as this process would have made it. */
+static void raced(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_schedule_record_t *recs,
+                  size_t n)
+{
+    sync_call_t *c = ud;
+    const char *fp = status == TEMPO_OK && n == 1 ? our_fingerprint(c->run, &recs[0]) : NULL;
+    if (fp && strcmp(fp, c->fingerprint) == 0) {
+        tempo__run_log(c->run, "%s: added by another process of this file meanwhile", c->name);
+        call_done(c->run, c->what, c->name, TEMPO_OK, NULL);
+    } else {
+        tempo_error_t e = {TEMPO_EEXIST, ""};
+        snprintf(e.message, sizeof e.message, "another process added a different schedule '%.64s' meanwhile%s%.120s",
+                 c->name, status != TEMPO_OK ? ": " : "", status != TEMPO_OK && err ? err->message : "");
+        call_done(c->run, c->what, c->name, TEMPO_EEXIST, &e);
+    }
+    free(c);
+}
+
 static void added(void *ud, tempo_status_t status, const tempo_error_t *err, const char *id)
 {
     (void)id;
     sync_call_t *c = ud;
+    /* Several `tempo run` of one file starting together on one store race
+     * to add its schedules: the loser looks at what the winner added. */
+    tempo_error_t e;
+    if (status == TEMPO_EEXIST && strcmp(c->what, "adding") == 0 &&
+        tempo_scheduler_get_schedule(c->run->s, c->name, raced, c, &e) == TEMPO_OK)
+        return;
     call_done(c->run, c->what, c->name, status, err);
     free(c);
 }
@@ -128,6 +154,8 @@ static void put_schedule(tempo__run_t *run, const tempo__runfile_entry_t *e, boo
     o.metadata = &meta;
     sync_call_t *c = call_new(run, replace ? "replacing" : "adding", e->name);
     tempo_error_t err;
+    if (c)
+        memcpy(c->fingerprint, fp, sizeof fp);
     if (!c) {
         run->sync_failed = true;
     } else if (tempo_scheduler_add_schedule(run->s, &o, added, c, &err) != TEMPO_OK) {
