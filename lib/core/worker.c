@@ -418,6 +418,7 @@ static void jobs_acquired(void *ud, tempo_status_t status, const tempo_error_t *
     }
     tempo__backoff_reset(&s->work_backoff);
     size_t asked = s->work_asked;
+    s->work_asked = 0; /* answered: its slots are the running jobs now, not a promise */
     if (s->state != SCHED_RUNNING) {
         tempo__work_take(s, jobs, n); /* hands them back */
         work_done(s);

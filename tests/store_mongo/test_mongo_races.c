@@ -16,6 +16,8 @@
  *                       never run again, the copy deleted.
  *   stuck_claim         a claim whose maker died before writing its move is
  *                       made by the next acquirer that finds it stuck.
+ *   stuck_claims_many   a whole batch of them (more than a store used to
+ *                       remember): all made, none left stuck.
  *
  * Two store instances (two "processes": own offload threads and clients) on
  * one database, driven from one virtual loop; "at once" means both
@@ -351,18 +353,15 @@ static void second_copy(void **state)
 
 /* ---- a claim whose maker died ---- */
 
-static void stuck_claim(void **state)
+/* The claim of schedule `sid`'s first state by a process that died before
+ * writing its lease (until T0 + 5 s). */
+static void ghost_claim(pair_t *p, const char *sid)
 {
-    pair_t *p = *state;
-    tempo_schedule_record_t s = sh_schedule(&p->h, "s", SH_T0);
-    assert_int_equal(sh_add_schedule(&p->h, &s, TEMPO_CONFLICT_ERROR, NULL), TEMPO_OK);
-    /* The claim of the schedule's first state by a process that died before
-     * writing its lease (until T0 + 5 s). */
     mongoc_client_t *client = mt_client(uri);
     mongoc_collection_t *scheds = mongoc_client_get_collection(client, p->db, "tempo_schedules");
     mongoc_collection_t *claims = mongoc_client_get_collection(client, p->db, "tempo_claims");
     bson_t q = BSON_INITIALIZER, claim = BSON_INITIALIZER, set;
-    BSON_APPEND_UTF8(&q, "_id", "s");
+    BSON_APPEND_UTF8(&q, "_id", sid);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(scheds, &q, NULL, NULL);
     const bson_t *doc;
     assert_true(mongoc_cursor_next(cur, &doc));
@@ -387,7 +386,14 @@ static void stuck_claim(void **state)
     mongoc_collection_destroy(claims);
     mongoc_collection_destroy(scheds);
     mongoc_client_destroy(client);
+}
 
+static void stuck_claim(void **state)
+{
+    pair_t *p = *state;
+    tempo_schedule_record_t s = sh_schedule(&p->h, "s", SH_T0);
+    assert_int_equal(sh_add_schedule(&p->h, &s, TEMPO_CONFLICT_ERROR, NULL), TEMPO_OK);
+    ghost_claim(p, "s");
     sh_result_t r;
     /* Found taken: skipped; still taken MG_STUCK later: made for the ghost,
      * whose lease has lapsed by then — and taken over at once after. */
@@ -409,6 +415,36 @@ static void stuck_claim(void **state)
     sh_result_free(&r);
 }
 
+/* A maker that stalled over a whole batch leaves as many stuck claims as
+ * the batch had schedules: every one is made for it MG_STUCK later, and the
+ * schedules are acquired again once its leases lapse. */
+static void stuck_claims_many(void **state)
+{
+    pair_t *p = *state;
+    enum { MANY = 100 };
+    for (int i = 0; i < MANY; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%03d", i);
+        tempo_schedule_record_t s = sh_schedule(&p->h, id, SH_T0);
+        assert_int_equal(sh_add_schedule(&p->h, &s, TEMPO_CONFLICT_ERROR, NULL), TEMPO_OK);
+        ghost_claim(p, id);
+    }
+    sh_result_t r;
+    /* Found taken from T0 on, made for the ghost at T0 + 10 s. */
+    static const int at[] = {0, 3, 6, 9, 10};
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+        tempo_time_t now = SH_T0 + SH_SEC(at[k]);
+        assert_int_equal(sh_acquire_schedules(&p->h, owners[0], now, SH_SEC(10), MANY, &r), TEMPO_OK);
+        assert_int_equal(r.count, 0);
+        sh_result_free(&r);
+    }
+    assert_int_equal(sh_acquire_schedules(&p->h, owners[0], SH_T0 + SH_SEC(11), SH_SEC(10), MANY, &r), TEMPO_OK);
+    assert_int_equal(r.count, MANY);
+    for (size_t i = 0; i < r.count; i++)
+        assert_int_equal(r.schedules[i].lease.fence, 2);
+    sh_result_free(&r);
+}
+
 int main(void)
 {
     uri = mt_uri();
@@ -420,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(release_vs_reap, setup, teardown),
         cmocka_unit_test_setup_teardown(second_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(stuck_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(stuck_claims_many, setup, teardown),
     };
     return cmocka_run_group_tests_name("mongodb store: races across processes", tests, NULL, NULL);
 }

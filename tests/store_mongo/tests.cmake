@@ -52,6 +52,14 @@ tempo_add_test(NAME test_mongo_races
   LINK tempo_store_conformance tempo_mongo_test Threads::Threads
   LABELS mongo ENV ${TEMPO_MONGO_ENV} FIXTURES_REQUIRED mongo_server TIMEOUT 300)
 
+# Jobs taken at their schedule's release: leased at insertion, and a job
+# id still runs once (second copies, a maker or reaper that died between
+# its writes).
+tempo_add_test(NAME test_mongo_take
+  SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_take.c
+  LINK tempo_store_conformance tempo_mongo_test
+  LABELS mongo ENV ${TEMPO_MONGO_ENV} FIXTURES_REQUIRED mongo_server TIMEOUT 300)
+
 # Bad URIs and options, and a server that is not there (no fixture needed).
 tempo_add_test(NAME test_mongo_errors
   SOURCES ${TEMPO_MONGO_TEST_DIR}/test_mongo_errors.c
@@ -68,4 +76,4 @@ tempo_add_test(NAME test_mongo_server_down
 # One FerretDB serves them all, and it is slow under concurrent load (most
 # queries scan a collection): run them one at a time, not beside each other.
 set_tests_properties(test_store_conformance_mongo test_mongo_quarantine test_mongo_concurrent test_mongo_races
-  PROPERTIES RESOURCE_LOCK ferretdb)
+  test_mongo_take PROPERTIES RESOURCE_LOCK ferretdb)

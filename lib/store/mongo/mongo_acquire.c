@@ -59,19 +59,42 @@ static tempo_status_t answer_got(mg_op_t *op, mg_conn_t *c, bson_t **got, size_t
     return TEMPO_OK;
 }
 
-/* Candidates in (next_fire_time, _id) order, then one lease move each out of
- * the state it was read in (mongo_lease.c): the moves won are ours. */
+/* Claim rounds over the candidates, in order: the first `limit`, then as
+ * many of the next as the round before lost. Processes acquiring at once
+ * read the same candidates in the same order, so the losers of the first
+ * round would otherwise come back with nothing, having paid a scan of the
+ * collection for it (FerretDB); a round is one claims insert. */
+#define ROUNDS 3
+
+static tempo_status_t claim_rounds(mg_op_t *op, mg_conn_t *c, mg_move_t *moves, size_t n, size_t limit)
+{
+    size_t from = 0, won = 0;
+    tempo_status_t rc = TEMPO_OK;
+    for (int round = 0; round < ROUNDS && rc == TEMPO_OK && won < limit && from < n; round++) {
+        size_t k = limit - won < n - from ? limit - won : n - from;
+        rc = tempo__mg_moves_make(op, c, MG_SCHEDULES, moves + from, k, op->in.now);
+        for (size_t i = from; i < from + k; i++)
+            won += moves[i].won;
+        from += k;
+    }
+    return rc;
+}
+
+/* Candidates in (next_fire_time, _id) order — twice the limit, for the
+ * rounds — then one lease move each out of the state it was read in
+ * (mongo_lease.c): the moves won are ours. */
 static tempo_status_t run_acquire(mg_op_t *op, mg_conn_t *c)
 {
     if (op->in.limit == 0)
         return TEMPO_OK;
     tempo_time_t now = op->in.now, until = now + op->in.lease;
+    size_t read = op->in.limit > SIZE_MAX / 2 ? op->in.limit : 2 * op->in.limit;
     bson_t cond, opts;
     due_cond(&cond, now);
-    tempo__mg_q_opts(&opts, MG_KEYS("next_fire_time", "_id"), op->in.limit);
+    tempo__mg_q_opts(&opts, MG_KEYS("next_fire_time", "_id"), read);
     mg_list_t l;
     tempo__mg_list_init(&l, &tempo__mg_schedules_kind);
-    tempo_status_t rc = tempo__mg_find(op, c, &cond, &opts, op->in.limit, &l);
+    tempo_status_t rc = tempo__mg_find(op, c, &cond, &opts, read, &l);
     mg_move_t *moves = l.count ? bson_malloc0(l.count * sizeof *moves) : NULL;
     bson_t **got = l.count ? bson_malloc0(l.count * sizeof *got) : NULL;
     size_t n = 0;
@@ -83,7 +106,7 @@ static tempo_status_t run_acquire(mg_op_t *op, mg_conn_t *c)
         tempo__mg_move_lease(&moves[i], op->in.owner, until, s->lease.fence + 1);
     }
     if (rc == TEMPO_OK)
-        rc = tempo__mg_moves_make(op, c, MG_SCHEDULES, moves, n, now);
+        rc = claim_rounds(op, c, moves, n, op->in.limit);
     for (size_t i = 0; i < n && rc == TEMPO_OK; i++)
         if (moves[i].won)
             got[i] = tempo__mg_doc_moved(l.docs[i], &moves[i]);
@@ -120,7 +143,8 @@ void tempo__mg_acquire_schedules(void *self, const char *owner, tempo_time_t now
  *
  * Jobs first (idempotently: an id that exists is skipped), even for an
  * entry whose lease was lost (store.h), so a finished schedule they name
- * survives its release. Then each entry still held by this owner and fence,
+ * survives its release; those the caller asks to take are added leased to
+ * it (mongo_take.c). Then each entry still held by this owner and fence,
  * as read, moves out of that lease state: new times, lease cleared, fence
  * kept (mongo_lease.c). A takeover of a lapsed lease claims the same state,
  * so of a late release and a takeover exactly one wins; the release that
@@ -151,10 +175,23 @@ static size_t entry_index(const mg_list_t *l, const char *id)
     return SIZE_MAX;
 }
 
+/* The jobs, idempotently, then the first claims of those taken
+ * (mongo_take.c). */
+static tempo_status_t add_jobs(mg_op_t *op, mg_conn_t *c)
+{
+    size_t n = op->in.job_count;
+    bool *dup = n ? bson_malloc0(n * sizeof *dup) : NULL;
+    tempo_status_t rc = tempo__mg_insert_unique(c->coll[MG_JOBS], (const bson_t *const *)op->in.jobs, n, dup,
+                                                "adding the jobs of the release", &op->err);
+    if (rc == TEMPO_OK)
+        rc = tempo__mg_take_jobs(op, c, dup);
+    bson_free(dup);
+    return rc;
+}
+
 static tempo_status_t run_release(mg_op_t *op, mg_conn_t *c)
 {
-    tempo_status_t rc = tempo__mg_insert_unique(c->coll[MG_JOBS], (const bson_t *const *)op->in.jobs,
-                                                op->in.job_count, NULL, "adding the jobs of the release", &op->err);
+    tempo_status_t rc = add_jobs(op, c);
     if (rc != TEMPO_OK)
         return rc;
     size_t n = op->in.release_count;

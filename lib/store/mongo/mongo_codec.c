@@ -68,7 +68,8 @@ tempo_status_t tempo__mg_schedule_content(bson_t *doc, const tempo_schedule_reco
     return TEMPO_OK;
 }
 
-tempo_status_t tempo__mg_job_doc(bson_t *doc, const tempo_job_record_t *j, tempo_error_t *err)
+tempo_status_t tempo__mg_job_doc(bson_t *doc, const tempo_job_record_t *j, const char *owner, tempo_time_t until,
+                                 tempo_error_t *err)
 {
     (void)err; /* the record was checked; appending cannot fail */
     BSON_APPEND_UTF8(doc, "_id", j->id);
@@ -82,9 +83,10 @@ tempo_status_t tempo__mg_job_doc(bson_t *doc, const tempo_job_record_t *j, tempo
     BSON_APPEND_INT64(doc, "result_expiration", j->result_expiration);
     BSON_APPEND_INT64(doc, "created_at", j->created_at);
     BSON_APPEND_INT64(doc, "due", tempo__mg_job_due(j));
-    BSON_APPEND_NULL(doc, "owner");
-    BSON_APPEND_INT64(doc, "until", TEMPO_TIME_NONE);
-    BSON_APPEND_INT64(doc, "fence", 0);
+    /* Queued, or taken at its schedule's release (mongo_take.c). */
+    tempo__mg_append_str_or_null(doc, "owner", owner);
+    BSON_APPEND_INT64(doc, "until", owner ? until : TEMPO_TIME_NONE);
+    BSON_APPEND_INT64(doc, "fence", owner ? 1 : 0);
     tempo__mg_append_new_oid(doc, "inc");
     tempo__mg_append_new_oid(doc, "rev");
     return TEMPO_OK;

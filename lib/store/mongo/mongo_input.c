@@ -82,6 +82,18 @@ tempo_status_t tempo__mg_copy_tasks(mg_in_t *in, const tempo_task_record_t *task
     return TEMPO_OK;
 }
 
+/* A request to take a job (store.h): "not taken" until the release says
+ * otherwise, as the caller may pass anything there. */
+static tempo_status_t check_take(tempo_job_take_t *t, tempo_error_t *err)
+{
+    t->fence = 0;
+    if (t->until == TEMPO_TIME_NONE)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.until is TEMPO_TIME_NONE");
+    if (t->max_running < 0)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.max_running must be >= 0, got %d", t->max_running);
+    return TEMPO_OK;
+}
+
 static tempo_status_t check_releases(const char *owner, const tempo_schedule_release_t *rel, size_t count,
                                      tempo_error_t *err)
 {
@@ -97,6 +109,8 @@ static tempo_status_t check_releases(const char *owner, const tempo_schedule_rel
                                     i, rel[i].id, rel[i].job_count);
         for (size_t k = 0; k < rel[i].job_count; k++) {
             tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
+            if (rc == TEMPO_OK && rel[i].take)
+                rc = check_take(&rel[i].take[k], err);
             if (rc != TEMPO_OK)
                 return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
         }
@@ -125,11 +139,15 @@ tempo_status_t tempo__mg_copy_releases(mg_in_t *in, const char *owner, const tem
     if (rc != TEMPO_OK)
         return rc;
     size_t total = 0;
-    for (size_t i = 0; i < count; i++)
+    bool takes = false;
+    for (size_t i = 0; i < count; i++) {
         total += rel[i].job_count;
+        takes |= rel[i].take && rel[i].job_count > 0;
+    }
     in->owner = bson_strdup(owner);
     in->releases = count ? bson_malloc0(count * sizeof *in->releases) : NULL;
     in->jobs = total ? bson_malloc0(total * sizeof *in->jobs) : NULL;
+    in->takes = takes ? bson_malloc0(total * sizeof *in->takes) : NULL;
     for (size_t i = 0; i < count; i++) {
         mg_release_t *r = &in->releases[in->release_count++];
         *r = (mg_release_t){bson_strdup(rel[i].id), rel[i].fence, rel[i].next_fire_time, rel[i].last_fire_time,
@@ -138,12 +156,18 @@ tempo_status_t tempo__mg_copy_releases(mg_in_t *in, const char *owner, const tem
             r->named |= rel[i].jobs[k].schedule_id && strcmp(rel[i].jobs[k].schedule_id, rel[i].id) == 0;
             if (batch_has(in->jobs, in->job_count, rel[i].jobs[k].id))
                 continue;
+            /* Only jobs of unlimited tasks are taken (mongo_take.c). */
+            const tempo_job_take_t *t = rel[i].take ? &rel[i].take[k] : NULL;
+            bool take = t && t->max_running == 0;
             bson_t *doc = bson_new();
-            rc = tempo__mg_job_doc(doc, &rel[i].jobs[k], err);
+            rc = tempo__mg_job_doc(doc, &rel[i].jobs[k], take ? owner : NULL, take ? t->until : TEMPO_TIME_NONE,
+                                   err);
             if (rc != TEMPO_OK) {
                 bson_destroy(doc);
                 return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
             }
+            if (take)
+                in->takes[in->job_count] = (mg_take_t){true, i, k, t->until};
             in->jobs[in->job_count++] = doc;
         }
     }
@@ -167,6 +191,7 @@ void tempo__mg_in_free(mg_in_t *in)
     for (size_t i = 0; i < in->job_count; i++)
         bson_destroy(in->jobs[i]);
     bson_free(in->jobs);
+    bson_free(in->takes);
     if (in->has_result)
         tempo__job_result_clear(&in->result);
     memset(in, 0, sizeof *in);

@@ -15,6 +15,7 @@
  *   mongo_schedules.c    add / get / update / remove schedules
  *   mongo_acquire.c      acquire / release schedules, next_schedule_time
  *   mongo_jobs.c         add / get / release jobs, next_job_time, reaping
+ *   mongo_take.c         jobs taken at their schedule's release; a job id's first claim
  *   mongo_job_acquire.c  acquire_jobs and max_running_jobs across processes
  *   mongo_leases.c       extend_leases, cleanup, results (one, or a list)
  *
@@ -22,24 +23,28 @@
  * the store's one offload thread (lib/exec/pool.h, one thread): operations
  * are queued there in the order they were issued and run one at a time, so
  * each takes effect in issue order (a get issued before an acquire sees the
- * state before it). The exceptions are extend_leases and release_job,
- * which run on a second thread of their own, in their issue order (the
- * lease lane): a backlog of slow operations (a step releasing a hundred
- * schedules, polls, cleanup, on a slow server) must not hold a job's lease
- * renewal, or the release of a job that has finished — whose lease nobody
- * renews any more — until the lease lapses and the job is reaped as
- * abandoned although it ran. Both only touch leases their caller holds, and
- * every lease change is decided by a claim (mongo_lease.c), so one racing
- * an operation of the other thread is ordered by the server like one from
- * another process. Answers come back on the loop thread through the
- * pools' completions. The mongoc_client_pool_t is made by the first
- * operation of either thread (under conn_mu) and destroyed on the offload
- * thread once the lease lane is idle: its destruction can talk to the
- * server (endSessions) and join the driver's monitor threads, which must not
- * block the loop. Fields of mg_store_t are marked with the thread that owns
- * them; what the loop thread hands to an operation before submitting it, and
- * what the operation leaves for its answer, cross threads through the pool's
- * mutex.
+ * state before it). The exceptions are a worker's operations on the jobs
+ * it runs — extend_leases, release_job, acquire_jobs, next_job_time,
+ * get_job_result — which run on a second thread of their own, in their
+ * issue order (the lease lane): a backlog of slow operations (a step
+ * releasing a hundred schedules, polls, cleanup, on a slow server) must not
+ * hold a job's lease renewal, or the release of a job that has finished —
+ * whose lease nobody renews any more — until the lease lapses and the job
+ * is reaped as abandoned although it ran; nor an acquisition, whose leases
+ * run from the `now` it was called with (queued behind a step, a job came
+ * out with its lease half gone), and while it waits, its worker holds no
+ * free slots for the step to take jobs into at their release (store.h). A
+ * result asked for after a release is read behind it. Every lease change
+ * is decided by a claim (mongo_lease.c), so one racing an operation of the
+ * other thread is ordered by the server like one from another process.
+ * Answers come back on the loop thread through the pools' completions.
+ * The mongoc_client_pool_t is made by the first operation of either thread
+ * (under conn_mu) and destroyed on the offload thread once the lease lane
+ * is idle: its destruction can talk to the server (endSessions) and join
+ * the driver's monitor threads, which must not block the loop. Fields of
+ * mg_store_t are marked with the thread that owns them; what the loop
+ * thread hands to an operation before submitting it, and what the
+ * operation leaves for its answer, cross threads through the pool's mutex.
  *
  * Memory: operations and their copies use libbson's allocator, which aborts
  * when memory runs out — as libmongoc itself does on every call — so this
@@ -64,6 +69,10 @@
  * by reading its collection, so a command of many keeps within
  * socketTimeoutMS only in chunks. */
 #define MG_WRITE_CHUNK 32
+/* Deletions by one {_id: {$in}} command (mongo_lease.c), and from how many
+ * on that beats deleting each by _id on FerretDB. */
+#define MG_DELETE_CHUNK 256
+#define MG_DELETE_IN_MIN 8
 /* Claims older than this are deleted by cleanup (mongo_lease.c). */
 #define MG_CLAIM_KEEP TEMPO_HOURS(1)
 /* A claim whose move is not written this long after it is found taken is
@@ -71,8 +80,9 @@
 #define MG_STUCK TEMPO_SECONDS(10)
 /* Most job releases made together (mongo_jobs.c). */
 #define MG_RELEASE_BATCH 64
-/* Claims found taken that a store remembers (mongo_lease.c). */
-#define MG_SEEN_SLOTS 64
+/* Claims found taken that a store remembers (mongo_lease.c): several
+ * acquisitions' worth of candidates. */
+#define MG_SEEN_SLOTS 1024
 
 /* Collections, named <prefix><name>. */
 enum {
@@ -206,6 +216,14 @@ typedef struct mg_task_limit {
     int max; /* 0 = unlimited */
 } mg_task_limit_t;
 
+/* A job of release_schedules its caller asks to take (store.h,
+ * tempo_job_take_t), by where its request is in the caller's array. */
+typedef struct mg_take {
+    bool asked;         /* and its task is unlimited: mongo_take.c */
+    size_t entry, k;    /* releases[entry].take[k] */
+    tempo_time_t until;
+} mg_take_t;
+
 /* One entry of release_schedules, copied. */
 typedef struct mg_release {
     char *id;
@@ -236,6 +254,7 @@ typedef struct mg_in {
     size_t release_count;
     bson_t **jobs; /* release_schedules: the new jobs, encoded, first of each id */
     size_t job_count;
+    mg_take_t *takes; /* one per job; NULL when none is asked */
     tempo_job_result_t result; /* release_job: the caller's part, a copy */
     bool has_result;
 } mg_in_t;
@@ -251,6 +270,7 @@ typedef struct mg_out {
     tempo_status_t *statuses;           /* release_schedules: one per entry */
     tempo_schedule_release_t *entries;  /* the caller's array, written before cb */
     size_t entry_count;
+    bool *took;                         /* per in.jobs: taken (its take's fence is 1) */
 } mg_out_t;
 
 struct mg_op {
@@ -263,7 +283,7 @@ struct mg_op {
     mg_cb_t cb;
     void *ud;
     mg_run_fn run;
-    bool urgent;           /* runs on the lease lane (extend_leases, release_job) */
+    bool urgent;           /* runs on the lease lane (a worker's job operations) */
     bool batchable;        /* a release_job: may be made with the ones queued after it */
     bool batched;          /* lease lane: made by an earlier one's batch already */
     bool in_batch_list;    /* under batch_mu */
@@ -329,8 +349,10 @@ int64_t tempo__mg_reply_count(const bson_t *reply, const char *field);
  * int64 microseconds; NONE (INT64_MIN) is stored as is. */
 /* The fields a schedule's owner sets: all but the lease, fence, inc, rev. */
 tempo_status_t tempo__mg_schedule_content(bson_t *doc, const tempo_schedule_record_t *s, tempo_error_t *err);
-/* A whole new job document (not leased, fence 0, a new incarnation). */
-tempo_status_t tempo__mg_job_doc(bson_t *doc, const tempo_job_record_t *j, tempo_error_t *err);
+/* A whole new job document, a new incarnation: queued (owner NULL: not
+ * leased, fence 0), or taken by `owner` until `until` (fence 1). */
+tempo_status_t tempo__mg_job_doc(bson_t *doc, const tempo_job_record_t *j, const char *owner, tempo_time_t until,
+                                 tempo_error_t *err);
 tempo_status_t tempo__mg_task_doc(bson_t *doc, const tempo_task_record_t *t, tempo_error_t *err);
 /* The stored result of job `job` (its identity comes from the job). */
 void tempo__mg_result_doc(bson_t *doc, const tempo_job_record_t *job, const tempo_job_result_t *r);
@@ -437,6 +459,14 @@ void tempo__mg_moves_free(mg_move_t *moves, size_t n);
  * extension: such a caller never rescues stuck claims). */
 tempo_status_t tempo__mg_moves_make(mg_op_t *op, mg_conn_t *c, int coll, mg_move_t *moves, size_t n,
                                     tempo_time_t now);
+/* The wall clock (µs): when a claim of a caller without `now` was made. */
+tempo_time_t tempo__mg_wall_now(void);
+/* The claim document of the state `m` leaves (`at`: when it was made). */
+bson_t *tempo__mg_claim_doc(int coll, const mg_move_t *m, tempo_time_t at);
+/* The incarnation in the claim of the state `m` leaves; *found false when
+ * there is no such claim. A lookup by _id (a scan of claims on FerretDB). */
+tempo_status_t tempo__mg_claim_inc(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *m, bson_oid_t *inc,
+                                   bool *found);
 /* A copy of `doc` with the move's set applied (what a won move wrote). */
 bson_t *tempo__mg_doc_moved(const bson_t *doc, const mg_move_t *m);
 tempo_status_t tempo__mg_claims_cleanup(mg_op_t *op, mg_conn_t *c, tempo_time_t now);
@@ -477,6 +507,16 @@ void tempo__mg_reap_abandoned(void *self, tempo_time_t now, tempo_store_jobs_cb 
  * will not run (cancelled). */
 size_t tempo__mg_batch_take(mg_op_t *op, mg_op_t **ops, size_t max);
 void tempo__mg_batch_forget(mg_op_t *op);
+/* ---- mongo_take.c ---- */
+/* release_schedules, after inserting its jobs (dup[j]: in.jobs[j] existed):
+ * claim the first acquisition of each new job taken, setting out.took. */
+tempo_status_t tempo__mg_take_jobs(mg_op_t *op, mg_conn_t *c, const bool *dup);
+/* A reaper of a job at fence 1: make sure the claim of its id's first
+ * acquisition exists; *copy when it names another incarnation (this one is
+ * a second copy that never ran). */
+tempo_status_t tempo__mg_first_claim(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job,
+                                     const bson_oid_t *inc, bool *copy);
+
 /* Offload thread: store the result of `job` (replacing one of its id). */
 tempo_status_t tempo__mg_store_result(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job,
                                       const tempo_job_result_t *result);

@@ -329,6 +329,7 @@ void tempo__mg_acquire_jobs(void *self, const char *owner, tempo_time_t now, tem
 {
     mg_op_t *op =
         tempo__mg_op_new(self, MG_CB_JOBS, "acquire_jobs", (mg_cb_t){.jobs = cb}, ud, run_acquire_jobs);
+    op->urgent = true; /* the lease lane (mongo_internal.h) */
     if (op->status == TEMPO_OK)
         op->status = tempo__mg_check_lease_args(owner, now, lease, &op->err);
     if (op->status == TEMPO_OK)

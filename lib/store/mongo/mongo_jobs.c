@@ -37,7 +37,7 @@ void tempo__mg_add_job(void *self, const tempo_job_record_t *job, tempo_store_st
     if (op->status == TEMPO_OK) {
         op->in.id = bson_strdup(job->id);
         op->in.doc = bson_new();
-        op->status = tempo__mg_job_doc(op->in.doc, job, &op->err);
+        op->status = tempo__mg_job_doc(op->in.doc, job, NULL, TEMPO_TIME_NONE, &op->err);
     }
     tempo__mg_op_submit(op);
 }
@@ -365,17 +365,31 @@ void tempo__mg_next_job_time(void *self, tempo_store_time_cb cb, void *ud)
 {
     mg_op_t *op =
         tempo__mg_op_new(self, MG_CB_TIME, "next_job_time", (mg_cb_t){.time = cb}, ud, run_next_job_time);
+    op->urgent = true; /* the lease lane (mongo_internal.h) */
     tempo__mg_op_submit(op);
 }
 
 /* ---- reap ---- */
 
+/* A job at fence 1 may have been taken at its release and never handed
+ * out, its id's first claim not made (mongo_take.c): that claim first, and
+ * a second copy goes without a result and without being reported. */
 static tempo_status_t reap_one(mg_op_t *op, mg_conn_t *c, const tempo_job_record_t *job, const bson_t *doc,
                                bool *gone)
 {
-    tempo_status_t rc = end_job(op, c, job, doc, op->in.now, gone);
+    bool copy = false;
+    bson_oid_t inc = {{0}};
+    tempo_status_t rc = TEMPO_OK;
+    if (job->lease.fence == 1 && (rc = tempo__mg_decode_inc(doc, &inc, &op->err)) == TEMPO_OK)
+        rc = tempo__mg_first_claim(op, c, job, &inc, &copy);
+    if (rc == TEMPO_OK)
+        rc = end_job(op, c, job, doc, op->in.now, gone);
     if (rc != TEMPO_OK || !*gone)
         return rc;
+    if (copy) {
+        *gone = false;
+        return job->schedule_id ? tempo__mg_collect_finished(op, c, job->schedule_id) : TEMPO_OK;
+    }
     char until[48], message[160];
     tempo_time_format(job->lease.until, NULL, until, sizeof until);
     snprintf(message, sizeof message, "abandoned: the lease of '%s' expired at %s before the job finished",

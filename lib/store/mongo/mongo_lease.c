@@ -21,7 +21,8 @@
  * Of all the processes that read the record in one state — acquirers,
  * the holder releasing or extending it, reapers — exactly one inserts that
  * claim; it alone writes the next state, by _id alone (the only filter
- * FerretDB looks up without reading the whole collection in Go). Nobody else
+ * FerretDB looks up without reading the whole collection in Go; deletions
+ * of many records go by one {_id: {$in}}, which it reads once). Nobody else
  * writes a record's lease fields without a claim, so when the winner writes,
  * the record is still in the state it claimed — the writes to one record
  * follow each other in the order of its states, and none of them is a stale
@@ -37,7 +38,9 @@
  * id that already ran — a release by a schedule holder whose lease had
  * lapsed adds its jobs even so (store.h), after the new holder's copies may
  * have run and gone — meets the claim of its first incarnation and is
- * deleted instead of run twice (see resolve()).
+ * deleted instead of run twice (see resolve()). A job taken at its
+ * schedule's release is inserted leased, never in the queued state: its
+ * maker, or its reaper, inserts that state's claim (mongo_take.c).
  *
  * A claim whose move was never written (its maker died in between, or
  * stalled) would stop the record in that state for ever. Each store
@@ -99,7 +102,7 @@ static char *claim_id(int coll, const mg_move_t *m)
     return bson_strdup_printf("s:%s:%lld:%lld", hex, (long long)m->fence, (long long)m->until);
 }
 
-static bson_t *claim_doc(int coll, const mg_move_t *m, tempo_time_t at)
+bson_t *tempo__mg_claim_doc(int coll, const mg_move_t *m, tempo_time_t at)
 {
     char *id = claim_id(coll, m);
     bson_t *doc = bson_new();
@@ -114,6 +117,32 @@ static bson_t *claim_doc(int coll, const mg_move_t *m, tempo_time_t at)
     return doc;
 }
 
+tempo_status_t tempo__mg_claim_inc(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *m, bson_oid_t *inc,
+                                   bool *found)
+{
+    char *id = claim_id(coll, m);
+    bson_t q = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&q, "_id", id);
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c->coll[MG_CLAIMS], &q, &opts, NULL);
+    const bson_t *claim;
+    bson_iter_t it;
+    *found = false;
+    if (mongoc_cursor_next(cur, &claim) && bson_iter_init_find(&it, claim, "inc") && BSON_ITER_HOLDS_OID(&it)) {
+        bson_oid_copy(bson_iter_oid(&it), inc);
+        *found = true;
+    }
+    bson_error_t e;
+    tempo_status_t rc = TEMPO_OK;
+    if (mongoc_cursor_error(cur, &e))
+        rc = tempo__mg_fail(&op->err, &e, "reading the claim '%s'", id);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&opts);
+    bson_destroy(&q);
+    bson_free(id);
+    return rc;
+}
+
 bson_t *tempo__mg_doc_moved(const bson_t *doc, const mg_move_t *m)
 {
     bson_t *out = bson_new();
@@ -126,7 +155,7 @@ bson_t *tempo__mg_doc_moved(const bson_t *doc, const mg_move_t *m)
     return out;
 }
 
-static tempo_time_t wall_now(void)
+tempo_time_t tempo__mg_wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -151,30 +180,34 @@ static uint64_t hash_text(const char *s)
 }
 
 /* True when this store found the claim taken MG_STUCK ago or more (by the
- * operations' clock); remembers it otherwise. */
+ * operations' clock); remembers it otherwise, in a free slot or one from
+ * another episode (8 MG_STUCK old, or from a clock that went back). A full
+ * table remembers nothing new: were fresh entries replaced, more stuck
+ * claims than slots — a maker that stalled over a batch of 100 — would keep
+ * every entry from ever getting MG_STUCK old, and those records would never
+ * move again. Kept, the entries mature and free their slots for the next. */
 static bool seen_long_ago(mg_store_t *st, uint64_t h, tempo_time_t now)
 {
-    mg_seen_t *slot = NULL, *oldest = &st->seen[0];
+    mg_seen_t *slot = NULL;
     for (size_t i = 0; i < MG_SEEN_SLOTS; i++) {
         mg_seen_t *s = &st->seen[i];
+        bool stale = now < s->first || now - s->first >= 8 * MG_STUCK;
         if (s->hash == h) {
-            /* Much older than MG_STUCK: an entry from another episode. */
-            if (now - s->first >= MG_STUCK && now - s->first < 8 * MG_STUCK) {
+            if (!stale && now - s->first >= MG_STUCK) {
                 s->hash = 0;
                 return true;
             }
-            if (now - s->first >= 8 * MG_STUCK || now < s->first)
+            if (stale)
                 s->first = now;
             return false;
         }
-        if (s->hash == 0 && !slot)
+        if (!slot && (s->hash == 0 || stale))
             slot = s;
-        if (s->first < oldest->first)
-            oldest = s;
     }
-    slot = slot ? slot : oldest;
-    slot->hash = h;
-    slot->first = now;
+    if (slot) {
+        slot->hash = h;
+        slot->first = now;
+    }
     return false;
 }
 
@@ -231,9 +264,10 @@ static tempo_status_t resolve(mg_op_t *op, mg_conn_t *c, int coll, const mg_move
 /* ---- making moves ---- */
 
 /* The won moves from `*from` on, up to MG_WRITE_CHUNK of them, in one
- * unordered bulk write of single-document updates and deletes by _id. */
+ * unordered bulk write of single-document updates and deletes by _id (the
+ * deletes left out when `skip_del`: delete_in made them). */
 static tempo_status_t write_chunk(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *moves, size_t n,
-                                  size_t *from)
+                                  bool skip_del, size_t *from)
 {
     bson_t opts = BSON_INITIALIZER;
     BSON_APPEND_BOOL(&opts, "ordered", false);
@@ -242,7 +276,7 @@ static tempo_status_t write_chunk(mg_op_t *op, mg_conn_t *c, int coll, const mg_
     bson_error_t e;
     bool ok = true;
     for (; i < n && ok && k < MG_WRITE_CHUNK; i++) {
-        if (!moves[i].won)
+        if (!moves[i].won || (skip_del && moves[i].del))
             continue;
         bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER;
         BSON_APPEND_UTF8(&filter, "_id", moves[i].id);
@@ -271,12 +305,44 @@ static tempo_status_t write_chunk(mg_op_t *op, mg_conn_t *c, int coll, const mg_
     return rc;
 }
 
+/* The won deletions, MG_DELETE_CHUNK per {_id: {$in}} command. The filter
+ * is _id alone, as for one: each winner deletes exactly the records whose
+ * states it claimed. On FerretDB a delete by _id reads the collection twice
+ * (its lookup, then the SQL delete), a delete by $in once for the lot (in
+ * Go, a few times slower than one SQL lookup) and deletes the rows in one
+ * statement: from MG_DELETE_IN_MIN deletions on, fewer reads. */
+static tempo_status_t delete_in(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *moves, size_t n)
+{
+    char **ids = bson_malloc0(MG_DELETE_CHUNK * sizeof *ids);
+    tempo_status_t rc = TEMPO_OK;
+    size_t k = 0;
+    for (size_t i = 0; i <= n && rc == TEMPO_OK; i++) {
+        if (i < n && moves[i].won && moves[i].del)
+            ids[k++] = (char *)moves[i].id;
+        if (k == 0 || (i < n && k < MG_DELETE_CHUNK))
+            continue;
+        bson_t filter = BSON_INITIALIZER;
+        tempo__mg_q_in(&filter, "_id", ids, k);
+        bson_error_t e;
+        if (!mongoc_collection_delete_many(c->coll[coll], &filter, NULL, NULL, &e))
+            rc = tempo__mg_fail(&op->err, &e, "deleting %zu records", k);
+        bson_destroy(&filter);
+        k = 0;
+    }
+    bson_free(ids);
+    return rc;
+}
+
 static tempo_status_t write_moves(mg_op_t *op, mg_conn_t *c, int coll, const mg_move_t *moves, size_t n)
 {
-    tempo_status_t rc = TEMPO_OK;
+    size_t dels = 0;
+    for (size_t i = 0; i < n; i++)
+        dels += moves[i].won && moves[i].del;
+    bool in = dels >= (c->st->scans ? MG_DELETE_IN_MIN : 2);
+    tempo_status_t rc = in ? delete_in(op, c, coll, moves, n) : TEMPO_OK;
     size_t from = 0;
     while (from < n && rc == TEMPO_OK)
-        rc = write_chunk(op, c, coll, moves, n, &from);
+        rc = write_chunk(op, c, coll, moves, n, in, &from);
     return rc;
 }
 
@@ -285,11 +351,11 @@ tempo_status_t tempo__mg_moves_make(mg_op_t *op, mg_conn_t *c, int coll, mg_move
 {
     if (n == 0)
         return TEMPO_OK;
-    tempo_time_t at = now != TEMPO_TIME_NONE ? now : wall_now();
+    tempo_time_t at = now != TEMPO_TIME_NONE ? now : tempo__mg_wall_now();
     bson_t **claims = bson_malloc0(n * sizeof *claims);
     bool *dup = bson_malloc0(n * sizeof *dup);
     for (size_t i = 0; i < n; i++)
-        claims[i] = claim_doc(coll, &moves[i], at);
+        claims[i] = tempo__mg_claim_doc(coll, &moves[i], at);
     int64_t began = mono_us();
     tempo_status_t rc = tempo__mg_insert_unique(c->coll[MG_CLAIMS], (const bson_t *const *)claims, n, dup,
                                                 "claiming lease states", &op->err);

@@ -156,10 +156,10 @@ static int by_text(const void *a, const void *b)
 /* Finished schedules (next_fire_time NONE) that no job names: one read of
  * the finished ones, one of the schedule ids jobs name (every other query
  * but one by _id reads a whole collection on FerretDB, so one each, not one
- * per schedule), then a delete of each one named by none — only if still
- * finished. A job naming it may be added between the look and the delete
- * (a release by another process): that job then outlives its schedule,
- * which is what remove_schedules allows anyway. */
+ * per schedule), then one delete of those named by none — each only if
+ * still finished. A job naming it may be added between the look and the
+ * delete (a release by another process): that job then outlives its
+ * schedule, which is what remove_schedules allows anyway. */
 static tempo_status_t collect_all_finished(mg_op_t *op, mg_conn_t *c)
 {
     bson_t finished = BSON_INITIALIZER, named = BSON_INITIALIZER, del, paused, any, type;
@@ -185,17 +185,24 @@ static tempo_status_t collect_all_finished(mg_op_t *op, mg_conn_t *c)
                           "looking for the schedules jobs name");
     if (m > 0)
         qsort(names, m, sizeof *names, by_text);
-    for (size_t i = 0; i < n && rc == TEMPO_OK; i++) {
-        if (m > 0 && bsearch(&ids[i], names, m, sizeof *names, by_text))
-            continue;
+    /* MG_DELETE_CHUNK per command: on FerretDB each delete reads the whole
+     * collection, whatever it deletes. */
+    char **gone = n ? bson_malloc0(n * sizeof *gone) : NULL; /* borrowed from ids */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(m > 0 && bsearch(&ids[i], names, m, sizeof *names, by_text)))
+            gone[k++] = ids[i];
+    for (size_t at = 0; at < k && rc == TEMPO_OK; at += MG_DELETE_CHUNK) {
+        size_t chunk = k - at < MG_DELETE_CHUNK ? k - at : MG_DELETE_CHUNK;
         bson_init(&del);
-        BSON_APPEND_UTF8(&del, "_id", ids[i]);
+        tempo__mg_q_in(&del, "_id", gone + at, chunk);
         BSON_APPEND_INT64(&del, "next_fire_time", TEMPO_TIME_NONE);
         bson_error_t e;
-        if (!mongoc_collection_delete_one(c->coll[MG_SCHEDULES], &del, NULL, NULL, &e))
-            rc = tempo__mg_fail(&op->err, &e, "removing finished schedule '%s'", ids[i]);
+        if (!mongoc_collection_delete_many(c->coll[MG_SCHEDULES], &del, NULL, NULL, &e))
+            rc = tempo__mg_fail(&op->err, &e, "removing %zu finished schedules", chunk);
         bson_destroy(&del);
     }
+    bson_free(gone);
     tempo__mg_strv_free(names, m);
     tempo__mg_strv_free(ids, n);
     bson_destroy(&named);
@@ -274,6 +281,7 @@ void tempo__mg_get_job_result(void *self, const char *job_id, tempo_store_result
     mg_store_t *st = self;
     mg_op_t *op = tempo__mg_op_new(st, MG_CB_RESULT, "get_job_result", (mg_cb_t){.result = cb}, ud,
                                    run_get_result);
+    op->urgent = true; /* the lease lane, behind the releases (mongo_internal.h) */
     if (op->status == TEMPO_OK && !tempo__id_ok(job_id))
         op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "job_id is %s", job_id ? "empty" : "NULL");
     if (op->status == TEMPO_OK) {

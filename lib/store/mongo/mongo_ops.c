@@ -111,6 +111,8 @@ static void out_free(mg_op_t *op)
     op->out.has_result = false;
     bson_free(op->out.statuses);
     op->out.statuses = NULL;
+    bson_free(op->out.took);
+    op->out.took = NULL;
 }
 
 static void op_free(mg_op_t *op)
@@ -158,14 +160,25 @@ static void close_work(tempo__work_t *w)
 
 /* ---- answers (loop thread) ---- */
 
+/* release_schedules: each entry's status, and the fence of each job taken
+ * (the others' stayed 0 since the call: mongo_input.c). */
+static void write_entries(mg_op_t *op)
+{
+    tempo_status_t rc = op->status;
+    for (size_t i = 0; i < op->out.entry_count; i++)
+        op->out.entries[i].status = op->out.statuses && rc == TEMPO_OK ? op->out.statuses[i] : rc;
+    for (size_t j = 0; rc == TEMPO_OK && op->out.took && j < op->in.job_count; j++)
+        if (op->out.took[j])
+            op->out.entries[op->in.takes[j].entry].take[op->in.takes[j].k].fence = 1;
+}
+
 static void invoke(mg_op_t *op)
 {
     const tempo_error_t *err = op->status == TEMPO_OK ? NULL : &op->err;
     tempo_status_t rc = op->status;
     switch (op->kind) {
     case MG_CB_RELEASE:
-        for (size_t i = 0; i < op->out.entry_count; i++)
-            op->out.entries[i].status = op->out.statuses && rc == TEMPO_OK ? op->out.statuses[i] : rc;
+        write_entries(op);
         /* fall through */
     case MG_CB_STATUS:
         if (op->cb.status)
