@@ -17,45 +17,6 @@
 
 /* ---- release ---- */
 
-static tempo_status_t check_take(tempo_job_take_t *t, tempo_error_t *err)
-{
-    t->fence = 0; /* not taken, unless the release takes it */
-    if (t->until == TEMPO_TIME_NONE)
-        return tempo__error_set(err, TEMPO_EINVAL, "take.until is TEMPO_TIME_NONE");
-    if (t->max_running < 0)
-        return tempo__error_set(err, TEMPO_EINVAL, "take.max_running must be >= 0, got %d", t->max_running);
-    return TEMPO_OK;
-}
-
-static tempo_status_t check_releases(const char *owner, tempo_schedule_release_t *rel, size_t count,
-                                     size_t *total, tempo_error_t *err)
-{
-    if (!tempo__id_ok(owner))
-        return tempo__error_set(err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
-    if (count > 0 && !rel)
-        return tempo__error_set(err, TEMPO_EINVAL, "releases is NULL but its count is %zu", count);
-    *total = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (!tempo__id_ok(rel[i].id))
-            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu].id is %s", i,
-                                    rel[i].id ? "empty" : "NULL");
-        if (rel[i].job_count > 0 && !rel[i].jobs)
-            return tempo__error_set(err, TEMPO_EINVAL,
-                                    "releases[%zu] ('%s'): jobs is NULL but job_count is %zu", i, rel[i].id,
-                                    rel[i].job_count);
-        for (size_t k = 0; k < rel[i].job_count; k++) {
-            tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
-            if (rc == TEMPO_OK && rel[i].take)
-                rc = check_take(&rel[i].take[k], err);
-            if (rc != TEMPO_OK)
-                return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
-        }
-        if (__builtin_add_overflow(*total, rel[i].job_count, total))
-            return tempo__error_set(err, TEMPO_ERANGE, "too many jobs in one release");
-    }
-    return TEMPO_OK;
-}
-
 /* The new jobs of a release: in st->jobs (so that a batch repeating an id
  * finds it there), in no other index yet. */
 #define PREP_INLINE 4 /* a step's release makes one job (or a few): no allocation */
@@ -175,7 +136,7 @@ static tempo_status_t release(mem_store_t *st, const char *owner, tempo_schedule
                               mem_op_t *op)
 {
     size_t total = 0;
-    tempo_status_t rc = check_releases(owner, rel, count, &total, &op->err);
+    tempo_status_t rc = tempo__releases_check(owner, rel, count, &total, &op->err);
     if (rc != TEMPO_OK)
         return rc;
     prepared_t p;
@@ -227,7 +188,7 @@ static tempo_status_t apply_planned(mem_store_t *st, const char *owner, mem_sche
         return tempo__error_set(err, TEMPO_EINVAL, "the plan for schedule '%s' names '%s'", s->id,
                                 rel->id ? rel->id : "(null)");
     size_t total = 0;
-    tempo_status_t rc = check_releases(owner, rel, 1, &total, err);
+    tempo_status_t rc = tempo__releases_check(owner, rel, 1, &total, err);
     if (rc != TEMPO_OK)
         return rc;
     prepared_t p;

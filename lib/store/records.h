@@ -64,6 +64,12 @@ tempo_status_t tempo__task_record_check(const tempo_task_record_t *task, tempo_e
 tempo_status_t tempo__schedule_record_check(const tempo_schedule_record_t *schedule,
                                             tempo_error_t *err);
 tempo_status_t tempo__job_record_check(const tempo_job_record_t *job, tempo_error_t *err);
+/* A release_schedules call's arguments, as every store refuses them: the
+ * owner, each entry's id and jobs, each take request (whose fence it sets to
+ * 0, "not taken", first: the caller may pass anything there). `total`, when
+ * not NULL, gets the number of jobs. */
+tempo_status_t tempo__releases_check(const char *owner, const tempo_schedule_release_t *rel, size_t count,
+                                     size_t *total, tempo_error_t *err);
 /* The caller's part of a result (outcome and times); identity fields are the
  * store's business (it takes them from the job it releases). */
 tempo_status_t tempo__job_result_check(const tempo_job_result_t *result, tempo_error_t *err);

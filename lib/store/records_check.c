@@ -83,3 +83,42 @@ tempo_status_t tempo__job_result_check(const tempo_job_result_t *r, tempo_error_
         return tempo__error_set(err, TEMPO_EINVAL, "result of job '%s': finished_at is TEMPO_TIME_NONE", id);
     return TEMPO_OK;
 }
+
+static tempo_status_t take_check(tempo_job_take_t *t, tempo_error_t *err)
+{
+    t->fence = 0;
+    if (t->until == TEMPO_TIME_NONE)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.until is TEMPO_TIME_NONE");
+    if (t->max_running < 0)
+        return tempo__error_set(err, TEMPO_EINVAL, "take.max_running must be >= 0, got %d", t->max_running);
+    return TEMPO_OK;
+}
+
+tempo_status_t tempo__releases_check(const char *owner, const tempo_schedule_release_t *rel, size_t count,
+                                     size_t *total, tempo_error_t *err)
+{
+    if (!tempo__id_ok(owner))
+        return tempo__error_set(err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
+    if (count > 0 && !rel)
+        return tempo__error_set(err, TEMPO_EINVAL, "releases is NULL but its count is %zu", count);
+    size_t jobs = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!tempo__id_ok(rel[i].id))
+            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu].id is %s", i, rel[i].id ? "empty" : "NULL");
+        if (rel[i].job_count > 0 && !rel[i].jobs)
+            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu] ('%s'): jobs is NULL but job_count is %zu",
+                                    i, rel[i].id, rel[i].job_count);
+        for (size_t k = 0; k < rel[i].job_count; k++) {
+            tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
+            if (rc == TEMPO_OK && rel[i].take)
+                rc = take_check(&rel[i].take[k], err);
+            if (rc != TEMPO_OK)
+                return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
+        }
+        if (__builtin_add_overflow(jobs, rel[i].job_count, &jobs))
+            return tempo__error_set(err, TEMPO_ERANGE, "too many jobs in one release");
+    }
+    if (total)
+        *total = jobs;
+    return TEMPO_OK;
+}

@@ -82,41 +82,6 @@ tempo_status_t tempo__mg_copy_tasks(mg_in_t *in, const tempo_task_record_t *task
     return TEMPO_OK;
 }
 
-/* A request to take a job (store.h): "not taken" until the release says
- * otherwise, as the caller may pass anything there. */
-static tempo_status_t check_take(tempo_job_take_t *t, tempo_error_t *err)
-{
-    t->fence = 0;
-    if (t->until == TEMPO_TIME_NONE)
-        return tempo__error_set(err, TEMPO_EINVAL, "take.until is TEMPO_TIME_NONE");
-    if (t->max_running < 0)
-        return tempo__error_set(err, TEMPO_EINVAL, "take.max_running must be >= 0, got %d", t->max_running);
-    return TEMPO_OK;
-}
-
-static tempo_status_t check_releases(const char *owner, const tempo_schedule_release_t *rel, size_t count,
-                                     tempo_error_t *err)
-{
-    if (!tempo__id_ok(owner))
-        return tempo__error_set(err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
-    if (count > 0 && !rel)
-        return tempo__error_set(err, TEMPO_EINVAL, "releases is NULL but its count is %zu", count);
-    for (size_t i = 0; i < count; i++) {
-        if (!tempo__id_ok(rel[i].id))
-            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu].id is %s", i, rel[i].id ? "empty" : "NULL");
-        if (rel[i].job_count > 0 && !rel[i].jobs)
-            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu] ('%s'): jobs is NULL but job_count is %zu",
-                                    i, rel[i].id, rel[i].job_count);
-        for (size_t k = 0; k < rel[i].job_count; k++) {
-            tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
-            if (rc == TEMPO_OK && rel[i].take)
-                rc = check_take(&rel[i].take[k], err);
-            if (rc != TEMPO_OK)
-                return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
-        }
-    }
-    return TEMPO_OK;
-}
 
 /* Whether an earlier job of the batch has this id (the first one is kept:
  * idempotent insertion, store.h). Quadratic in the batch, which is one
@@ -135,7 +100,7 @@ static bool batch_has(bson_t *const *docs, size_t n, const char *id)
 tempo_status_t tempo__mg_copy_releases(mg_in_t *in, const char *owner, const tempo_schedule_release_t *rel,
                                        size_t count, tempo_error_t *err)
 {
-    tempo_status_t rc = check_releases(owner, rel, count, err);
+    tempo_status_t rc = tempo__releases_check(owner, rel, count, NULL, err);
     if (rc != TEMPO_OK)
         return rc;
     size_t total = 0;

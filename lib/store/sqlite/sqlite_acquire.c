@@ -132,30 +132,6 @@ void tempo__sq_acquire_schedules(void *self, const char *owner, tempo_time_t now
 
 /* ---- release ---- */
 
-static tempo_status_t check_releases(const char *owner, const tempo_schedule_release_t *rel, size_t count,
-                                     tempo_error_t *err)
-{
-    if (!tempo__id_ok(owner))
-        return tempo__error_set(err, TEMPO_EINVAL, "owner is %s", owner ? "empty" : "NULL");
-    if (count > 0 && !rel)
-        return tempo__error_set(err, TEMPO_EINVAL, "releases is NULL but its count is %zu", count);
-    for (size_t i = 0; i < count; i++) {
-        if (!tempo__id_ok(rel[i].id))
-            return tempo__error_set(err, TEMPO_EINVAL, "releases[%zu].id is %s", i,
-                                    rel[i].id ? "empty" : "NULL");
-        if (rel[i].job_count > 0 && !rel[i].jobs)
-            return tempo__error_set(err, TEMPO_EINVAL,
-                                    "releases[%zu] ('%s'): jobs is NULL but job_count is %zu", i, rel[i].id,
-                                    rel[i].job_count);
-        for (size_t k = 0; k < rel[i].job_count; k++) {
-            tempo_status_t rc = tempo__job_record_check(&rel[i].jobs[k], err);
-            if (rc != TEMPO_OK)
-                return tempo__error_prefix(err, rc, "releases[%zu] ('%s') jobs[%zu]", i, rel[i].id, k);
-        }
-    }
-    return TEMPO_OK;
-}
-
 static tempo_status_t copy_releases(sq_op_t *op, const tempo_schedule_release_t *rel, size_t count)
 {
     op->in.releases = calloc(count, sizeof *op->in.releases);
@@ -236,7 +212,7 @@ void tempo__sq_release_schedules(void *self, const char *owner, tempo_schedule_r
     op->in.caller_releases = releases;
     op->in.caller_count = releases ? count : 0;
     if (op->status == TEMPO_OK)
-        op->status = check_releases(owner, releases, count, &op->err);
+        op->status = tempo__releases_check(owner, releases, count, NULL, &op->err);
     if (op->status == TEMPO_OK)
         op->status = tempo__sq_strdup(&op->in.owner, owner, &op->err);
     if (op->status == TEMPO_OK && count > 0)
