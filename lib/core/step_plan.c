@@ -90,50 +90,51 @@ static tempo_duration_t jitter_for(tempo_scheduler_t *s, const tempo_schedule_re
 
 /* ---- growing ---- */
 
-static bool grow(void **v, size_t *cap, size_t need, size_t size)
+/* The capacity, doubled from `cap` (64 at first), that holds `need`. */
+static size_t cap_for(size_t cap, size_t need)
 {
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 64;
+    size_t n = cap ? cap : 64;
     while (n < need)
         n *= 2;
-    void *grown = realloc(*v, n * size);
-    if (!grown)
-        return false;
-    *v = grown;
-    *cap = n;
-    return true;
+    return n;
+}
+
+static bool resize(void *v, size_t n, size_t size)
+{
+    void *grown = realloc(*(void **)v, n * size);
+    if (grown)
+        *(void **)v = grown;
+    return grown != NULL;
 }
 
 /* Room for one more release with `jobs` jobs and `names` bytes of ids. The
- * per-release arrays share `cap`, the per-job ones `job_cap`: each grows
- * to the new capacity before it is recorded. */
+ * per-release arrays share `cap`, the per-job ones `job_cap`; a capacity is
+ * recorded only once all its arrays have it (a failure half way leaves some
+ * bigger, which is harmless). */
 static bool reserve(tempo__plan_t *p, size_t jobs, size_t names)
 {
-    size_t cap = p->cap, job_cap = p->job_cap, names_cap = p->names_cap;
-    bool ok = grow((void **)&p->releases, &cap, p->count + 1, sizeof *p->releases);
-    cap = p->cap;
-    ok = ok && grow((void **)&p->first_job, &cap, p->count + 1, sizeof *p->first_job);
-    cap = p->cap;
-    ok = ok && grow((void **)&p->name_at, &cap, p->count + 1, sizeof *p->name_at);
-    cap = p->cap;
-    ok = ok && grow((void **)&p->take, &cap, p->count + 1, sizeof *p->take);
-    cap = p->cap;
-    ok = ok && grow((void **)&p->args, &cap, p->count + 1, sizeof *p->args);
-    if (ok)
-        p->cap = cap;
-    job_cap = p->job_cap;
-    ok = ok && grow((void **)&p->jobs, &job_cap, p->job_count + jobs, sizeof *p->jobs);
-    job_cap = p->job_cap;
-    ok = ok && grow((void **)&p->job_ids, &job_cap, p->job_count + jobs, sizeof *p->job_ids);
-    job_cap = p->job_cap;
-    ok = ok && grow((void **)&p->takes, &job_cap, p->job_count + jobs, sizeof *p->takes);
-    if (ok)
-        p->job_cap = job_cap;
-    ok = ok && grow((void **)&p->names, &names_cap, p->names_len + names, 1);
-    if (ok)
-        p->names_cap = names_cap;
-    return ok;
+    if (p->count + 1 > p->cap) {
+        size_t n = cap_for(p->cap, p->count + 1);
+        if (!resize(&p->releases, n, sizeof *p->releases) || !resize(&p->first_job, n, sizeof *p->first_job) ||
+            !resize(&p->name_at, n, sizeof *p->name_at) || !resize(&p->take, n, sizeof *p->take) ||
+            !resize(&p->args, n, sizeof *p->args))
+            return false;
+        p->cap = n;
+    }
+    if (p->job_count + jobs > p->job_cap) {
+        size_t n = cap_for(p->job_cap, p->job_count + jobs);
+        if (!resize(&p->jobs, n, sizeof *p->jobs) || !resize(&p->job_ids, n, sizeof *p->job_ids) ||
+            !resize(&p->takes, n, sizeof *p->takes))
+            return false;
+        p->job_cap = n;
+    }
+    if (p->names_len + names > p->names_cap) {
+        size_t n = cap_for(p->names_cap, p->names_len + names);
+        if (!resize(&p->names, n, 1))
+            return false;
+        p->names_cap = n;
+    }
+    return true;
 }
 
 tempo__plan_t *tempo__plan_new(tempo_scheduler_t *s, tempo_time_t now, bool take)
