@@ -14,62 +14,30 @@
 #include <string.h>
 
 #include "loop/loop_internal.h"
+#include "mongo_pair.h"
 #include "mongo_test.h"
 #include "store/records.h"
 #include "store_harness.h"
 
-#define NSTORES 2
+#define NSTORES MT_PAIR_STORES
 #define NRECORDS 240
 #define BATCH 25
 #define MAX_ROUNDS 200
 
 static const char *uri;
 
-typedef struct pair {
-    char db[64];
-    tempo_vloop_t *vloop;
-    tempo_loop_t *loop;
-    tempo_store_t *store[NSTORES];
-    store_h_t h; /* for the harness helpers: the first store */
-} pair_t;
+typedef mt_pair_t pair_t;
 
 static const char *const owners[NSTORES] = {"proc-a", "proc-b"};
 
 static int setup(void **state)
 {
-    pair_t *p = calloc(1, sizeof *p);
-    tempo_error_t err;
-    mt_db_name("concurrent", p->db, sizeof p->db);
-    assert_int_equal(tempo_vloop_new(SH_T0, &p->vloop, &p->loop, &err), TEMPO_OK);
-    for (int i = 0; i < NSTORES; i++) {
-        p->store[i] = mt_store(uri, p->db);
-        assert_int_equal(p->store[i]->ops->start(p->store[i]->self, p->loop, &err), TEMPO_OK);
-    }
-    p->h = (store_h_t){.vloop = p->vloop, .loop = p->loop, .store = p->store[0]};
-    tempo_interval_options_t o = TEMPO_INTERVAL_OPTIONS_INIT;
-    o.period = SH_SEC(60);
-    o.start = SH_T0;
-    assert_int_equal(tempo_trigger_interval_new(&o, &p->h.trigger, &err), TEMPO_OK);
-    *state = p;
-    return 0;
+    return mt_pair_setup(state, uri, "concurrent");
 }
 
 static int teardown(void **state)
 {
-    pair_t *p = *state;
-    sh_result_t r[NSTORES] = {{0}};
-    for (int i = 0; i < NSTORES; i++)
-        p->store[i]->ops->stop(p->store[i]->self, sh_status_cb, &r[i]);
-    sh_wait_calls(&p->h, (int *const[]){&r[0].calls, &r[1].calls}, NSTORES);
-    for (int i = 0; i < NSTORES; i++)
-        tempo_store_free(p->store[i]);
-    assert_int_equal(tempo__loop_pending(p->loop), 0);
-    tempo_loop_free(p->loop);
-    tempo_vloop_free(p->vloop);
-    tempo_trigger_free(p->h.trigger);
-    mt_drop(uri, p->db);
-    free(p);
-    return 0;
+    return mt_pair_teardown(state);
 }
 
 /* ---- who holds what ---- */
