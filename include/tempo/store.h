@@ -163,6 +163,15 @@ typedef struct tempo_job_take {
     tempo_time_t until;  /* in: the lease to take the job with */
     int max_running;     /* in: its task's max_running_jobs (0 = no limit) */
     int64_t fence;       /* out: the fence of the lease taken; 0 = not taken */
+    /* in: the scheduler can end this job with release_direct (stores that
+     * have that op, in step_schedules only). */
+    bool direct_ok;
+    /* out: non-NULL when the store took the job "direct": it made no record
+     * of it and only holds one of its task's max_running_jobs slots for it
+     * (fence is still set). The job is then the scheduler's alone — not
+     * listed by get_jobs, not renewed by extend_leases — until it hands
+     * this token to release_direct. */
+    void *direct;
 } tempo_job_take_t;
 
 typedef struct tempo_schedule_release {
@@ -313,6 +322,18 @@ typedef struct tempo_store_ops {
      * the store. */
     void (*step_schedules)(void *self, const char *owner, tempo_time_t now, size_t limit,
                            tempo_store_plan_fn plan, void *plan_ud, tempo_store_status_cb cb, void *ud);
+
+    /* Optional, for a store with step_schedules that takes jobs direct
+     * (tempo_job_take_t.direct); called with that token, once per job.
+     * With `result` and `cb`: as release_job — frees the job's slot, keeps
+     * `result` when it asks to be kept (expires_at > finished_at; its ids
+     * are copied) and answers later through cb. With both NULL: frees the
+     * slot at once and answers nothing — it cannot fail (a job that keeps
+     * no result and that nobody waits for, or one handed back after
+     * add_job queued it again). A store may be stopped: the slot is freed
+     * all the same. */
+    void (*release_direct)(void *self, void *direct, const tempo_job_result_t *result, tempo_store_status_cb cb,
+                           void *ud);
 } tempo_store_ops_t;
 
 /* A store: its ops and its private state. */

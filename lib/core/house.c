@@ -35,7 +35,12 @@ static void renew(void *arg)
         return; /* try again next round */
     size_t n = 0;
     for (tempo__running_t *r = s->running; r; r = r->next)
-        ids[n++] = r->id;
+        if (!r->direct) /* no lease: nothing to renew */
+            ids[n++] = r->id;
+    if (n == 0) {
+        free(ids);
+        return;
+    }
     s->renew_busy = true;
     s->store->ops->extend_leases(s->store->self, s->identity, NULL, 0, ids, n, now + s->opts.lease_duration,
                                  renewed, s);

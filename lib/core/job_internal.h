@@ -28,6 +28,7 @@ struct tempo__running {
     tempo_time_t scheduled_fire_time, started_at;
     tempo_duration_t result_expiration;
     int64_t fence;
+    void *direct; /* the store's token for a job taken direct (store.h), else NULL */
     /* Set once the job was released as CANCELLED or the scheduler is going
      * away: from then on nothing may touch `s`. */
     bool cancelled;

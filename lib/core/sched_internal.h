@@ -126,6 +126,15 @@ struct tempo_scheduler {
     tempo__timer_t work_timer;
     tempo__call_t work_call;
     bool work_busy, work_again, work_queued;
+    /* The store may hold jobs queued for this worker: set by every kick,
+     * cleared when it said it holds none (worker.c). A finishing job looks
+     * for more only while it is set. */
+    bool work_maybe;
+    /* The worker wanted to look while a step was under way: it looks when
+     * the step is done (step.c), since the step may hand it its jobs. It
+     * waits for one step at most (`work_waited`): steps that follow each
+     * other through a backlog must not starve it. */
+    bool work_after_step, work_waited;
     int running_count;
     size_t work_asked; /* limit of the acquisition in flight */
     /* Slots promised to jobs the step in flight asked to take at release
@@ -153,6 +162,7 @@ struct tempo_scheduler {
     /* after store errors: the delays before the next attempt (backoff.c) */
     tempo_duration_t step_backoff, work_backoff, release_backoff;
     bool store_can_fail;      /* not the memory store: keep results for retries */
+    bool store_direct;        /* the store takes jobs direct (store.h, release_direct) */
 
     tempo__pool_t *pool; /* created on the first blocking job */
 
@@ -231,6 +241,9 @@ int tempo__work_free_slots(const tempo_scheduler_t *s);
 /* Start jobs this scheduler holds leases on (acquired, or taken at a
  * schedule release), or hand them back when it is stopping. */
 void tempo__work_take(tempo_scheduler_t *s, const tempo_job_record_t *jobs, size_t n);
+/* One job taken at release; `direct`: the store's token when it took the
+ * job direct (no record), else NULL. */
+void tempo__work_take_one(tempo_scheduler_t *s, const tempo_job_record_t *job, void *direct);
 /* Free: drop the releases whose answers the destroyed store will not send. */
 void tempo__releases_free(tempo_scheduler_t *s);
 /* Stopping: drop the releases waiting to be tried again (their jobs' leases

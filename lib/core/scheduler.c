@@ -117,6 +117,8 @@ tempo_status_t tempo_scheduler_new(tempo_loop_t *loop, tempo_store_t *store,
     /* The memory store fails only when out of memory; the others fail when
      * their server or disk does, and then results are kept for retries. */
     s->store_can_fail = strcmp(store->ops->name, "memory") != 0;
+    s->store_direct = store->ops->size >= offsetof(tempo_store_ops_t, release_direct) + sizeof(void *) &&
+                      store->ops->step_schedules && store->ops->release_direct;
     if (store->ops->size > offsetof(tempo_store_ops_t, set_quarantine_cb) && store->ops->set_quarantine_cb)
         store->ops->set_quarantine_cb(store->self, tempo__on_quarantine, s);
     tempo__timer_init(&s->stop_timer, NULL, s);

@@ -66,6 +66,10 @@ static void arm_after(tempo_scheduler_t *s, tempo_time_t when)
 static void step_done(tempo_scheduler_t *s)
 {
     s->step_busy = false;
+    if (s->work_after_step) {
+        s->work_after_step = false;
+        tempo__work_kick(s);
+    }
     if (s->state != SCHED_RUNNING) {
         tempo__maybe_finish_stop(s);
         return;
@@ -110,7 +114,7 @@ static bool start_taken(tempo_scheduler_t *s, tempo__plan_t *p)
             tempo_job_record_t *job = &p->jobs[p->first_job[i] + k];
             job->lease = (tempo_lease_t){s->identity, t->until, t->fence};
             if (s->state != SCHED_FREED)
-                tempo__work_take(s, job, 1);
+                tempo__work_take_one(s, job, t->direct);
         }
     }
     return queued;

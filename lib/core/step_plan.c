@@ -223,7 +223,11 @@ static void plan_take(tempo__plan_t *p, size_t first, size_t n, const tempo__tas
         if (p->jobs[first + k].scheduled_fire_time > p->now)
             return;
     for (size_t k = 0; k < n; k++)
-        p->takes[first + k] = (tempo_job_take_t){p->now + p->s->opts.lease_duration, task->max_running_jobs, 0};
+        p->takes[first + k] = (tempo_job_take_t){
+            .until = p->now + p->s->opts.lease_duration,
+            .max_running = task->max_running_jobs,
+            .direct_ok = p->s->store_direct,
+        };
     p->take[p->count] = true;
     p->budget -= (int)n;
     p->taking += (int)n;

@@ -51,6 +51,7 @@ struct tempo__release {
     tempo_scheduler_t *s;
     tempo_job_result_t result; /* a deep copy (store/records.h) */
     int64_t fence;
+    bool direct;               /* released with release_direct: never tried again */
     tempo__timer_t retry;      /* armed while waiting to try again */
 };
 
@@ -125,7 +126,7 @@ static void job_released(void *ud, tempo_status_t status, const tempo_error_t *e
     tempo_scheduler_t *s = rel->s;
     if (status == TEMPO_OK)
         tempo__backoff_reset(&s->release_backoff);
-    if (retriable(status) && rel->result.job_id && s->state != SCHED_FREED) {
+    if (retriable(status) && rel->result.job_id && !rel->direct && s->state != SCHED_FREED) {
         tempo__emit_store_error(s, status, err, "release_job (will retry)");
         tempo__timer_start(s->loop, &rel->retry, tempo__backoff_next(s, &s->release_backoff));
         return;
@@ -196,10 +197,23 @@ static void unlink_running(tempo_scheduler_t *s, tempo__running_t *r)
     s->running_count--;
 }
 
+/* A job taken direct that keeps no result, and whose end nobody waits for
+ * or listens to: the store only frees its slot, at once — no release
+ * record, no answer. The cheapest end of a fire. */
+static bool release_quietly(tempo_scheduler_t *s, const tempo__running_t *r)
+{
+    if (!r->direct || r->result_expiration > 0 || s->waiters || tempo__wants(s, TEMPO_EVENT_JOB_RELEASED))
+        return false;
+    s->store->ops->release_direct(s->store->self, r->direct, NULL, NULL, NULL);
+    return true;
+}
+
 /* Release a job that was acquired here, with its result. */
 static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_outcome_t outcome,
                          tempo_time_t started_at, const bson_t *value, const char *error)
 {
+    if (release_quietly(s, r))
+        return;
     tempo_time_t now = tempo_loop_now(s->loop);
     tempo_job_result_t res = {
         .job_id = r->id,
@@ -221,19 +235,27 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
     bool keep = tempo__wants(s, TEMPO_EVENT_JOB_RELEASED) || s->waiters || s->store_can_fail;
     if (!rel || (keep && tempo__job_result_copy(&rel->result, &res, &err) != TEMPO_OK)) {
         free(rel);
-        tempo_error_t e = {TEMPO_ENOMEM, "out of memory releasing a job; its lease will expire"};
+        if (r->direct) /* its slot at least */
+            s->store->ops->release_direct(s->store->self, r->direct, NULL, NULL, NULL);
+        tempo_error_t e = {TEMPO_ENOMEM, ""};
+        snprintf(e.message, sizeof e.message, "out of memory releasing a job; %s",
+                 r->direct ? "its result is lost" : "its lease will expire");
         tempo__emit_store_error(s, TEMPO_ENOMEM, &e, "release_job");
         return;
     }
     rel->s = s;
     rel->fence = r->fence;
+    rel->direct = r->direct != NULL;
     tempo__timer_init(&rel->retry, release_retry_fired, rel);
     rel->next = s->releases;
     if (s->releases)
         s->releases->prev = rel;
     s->releases = rel;
     s->releases_in_flight++;
-    s->store->ops->release_job(s->store->self, s->identity, r->id, r->fence, &res, job_released, rel);
+    if (r->direct)
+        s->store->ops->release_direct(s->store->self, r->direct, &res, job_released, rel);
+    else
+        s->store->ops->release_job(s->store->self, s->identity, r->id, r->fence, &res, job_released, rel);
 }
 
 void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_t *value, const char *error)
@@ -242,10 +264,10 @@ void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_
     unlink_running(s, r);
     release_with(s, r, outcome, r->started_at, value, error);
     tempo__running_free(r);
-    if (s->state == SCHED_RUNNING)
-        tempo__work_kick(s); /* a slot is free */
-    else
+    if (s->state != SCHED_RUNNING)
         tempo__maybe_finish_stop(s);
+    else if (s->work_maybe)
+        tempo__work_kick(s); /* a slot is free, and jobs may wait for one */
 }
 
 /* ---- running ---- */
@@ -284,18 +306,23 @@ static tempo_status_t ensure_pool(tempo_scheduler_t *s)
     return tempo__pool_new(s->loop, s->opts.thread_pool_size, &s->pool, NULL);
 }
 
-static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job)
+static void start_job(tempo_scheduler_t *s, const tempo_job_record_t *job, void *direct)
 {
     tempo_time_t now = tempo_loop_now(s->loop);
     const tempo__task_t *task = tempo__task_find(s, job->task_id);
     tempo__running_t *r = tempo__running_new(s, job, task);
     if (!r) {
         /* Cannot even remember it: leave the lease to expire and the job to be
-         * reaped as abandoned; say why. */
-        tempo_error_t e = {TEMPO_ENOMEM, "out of memory starting a job"};
+         * reaped as abandoned (a direct job has no lease: it is lost, its
+         * slot freed); say why. */
+        if (direct)
+            s->store->ops->release_direct(s->store->self, direct, NULL, NULL, NULL);
+        tempo_error_t e = {TEMPO_ENOMEM, ""};
+        snprintf(e.message, sizeof e.message, "out of memory starting a job%s", direct ? "; it is dropped" : "");
         tempo__emit_store_error(s, TEMPO_ENOMEM, &e, "worker");
         return;
     }
+    r->direct = direct;
     r->next = s->running;
     if (s->running)
         s->running->prev = r;
@@ -379,7 +406,36 @@ void tempo__work_take(tempo_scheduler_t *s, const tempo_job_record_t *jobs, size
     /* A task may stop or free the scheduler: the rest are then left to
      * their leases (stop_now cancels, free drops everything). */
     for (size_t i = 0; i < n && s->state == SCHED_RUNNING; i++)
-        start_job(s, &jobs[i]);
+        start_job(s, &jobs[i], NULL);
+}
+
+static void requeued(void *ud, tempo_status_t status, const tempo_error_t *err)
+{
+    tempo_scheduler_t *s = ud;
+    s->releases_in_flight--;
+    if (status != TEMPO_OK)
+        tempo__emit_store_error(s, status, err, "add_job (giving a job back)");
+    tempo__maybe_finish_stop(s);
+}
+
+void tempo__work_take_one(tempo_scheduler_t *s, const tempo_job_record_t *job, void *direct)
+{
+    if (!direct) {
+        tempo__work_take(s, job, 1);
+        return;
+    }
+    if (s->state == SCHED_RUNNING) {
+        start_job(s, job, direct);
+        return;
+    }
+    /* Stopping: a direct job has no record to hand back; queue it as a new
+     * one (as it would have been had this scheduler not taken it) and free
+     * its slot. */
+    tempo_job_record_t again = *job;
+    again.lease = (tempo_lease_t){NULL, TEMPO_TIME_NONE, 0};
+    s->store->ops->release_direct(s->store->self, direct, NULL, NULL, NULL);
+    s->releases_in_flight++;
+    s->store->ops->add_job(s->store->self, &again, requeued, s);
 }
 
 int tempo__work_free_slots(const tempo_scheduler_t *s)
@@ -398,6 +454,8 @@ static void got_next_job_time(void *ud, tempo_status_t status, const tempo_error
     /* A job already due that the acquisition just passed over is held back
      * by a per-task limit (or is a task this worker lacks): waking for it
      * would spin. A finishing job kicks the worker; the poll covers the rest. */
+    if (status == TEMPO_OK && when == TEMPO_TIME_NONE && !s->work_again)
+        s->work_maybe = false; /* none queued: until the next kick, a free slot needs no look */
     if (when != TEMPO_TIME_NONE && when <= tempo_loop_now(s->loop))
         when = TEMPO_TIME_NONE;
     if (s->state == SCHED_RUNNING)
@@ -449,6 +507,14 @@ static void work_run(void *arg)
     int free_slots = tempo__work_free_slots(s);
     if (free_slots <= 0 || s->n_tasks == 0)
         return; /* a finishing job or a new task kicks us again */
+    /* A step under way may make due jobs and hand them to us at once;
+     * asking the store now would hold our free slots as a promise that
+     * makes the step queue them instead, to be acquired back. */
+    if ((s->step_busy || s->step_queued) && !s->work_waited) {
+        s->work_after_step = s->work_waited = true;
+        return;
+    }
+    s->work_waited = false;
     size_t limit = (size_t)free_slots;
     if (limit > (size_t)s->opts.batch_size)
         limit = (size_t)s->opts.batch_size;
@@ -463,6 +529,7 @@ void tempo__work_kick(tempo_scheduler_t *s)
 {
     if (s->state != SCHED_RUNNING || s->opts.role == TEMPO_ROLE_SCHEDULER)
         return;
+    s->work_maybe = true;
     if (s->work_busy) {
         s->work_again = true;
         return;

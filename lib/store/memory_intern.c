@@ -100,6 +100,19 @@ void tempo__mem_task_unref(mem_store_t *st, mem_task_t *task)
     free(task);
 }
 
+/* At the end, the only references left are jobs taken direct that were
+ * never released (their scheduler went away): the names go with the store. */
+void tempo__mem_task_names_free(mem_store_t *st)
+{
+    size_t pos = 0;
+    mem_task_t *task;
+    while ((task = tempo__hmap_next(&st->tasks, &pos)) != NULL) {
+        tempo__heap_destroy(&task->queue);
+        free(task);
+    }
+    tempo__hmap_destroy(&st->tasks);
+}
+
 bool tempo__mem_doc_dup(const bson_t *doc, uint8_t **out)
 {
     *out = NULL;

@@ -237,6 +237,7 @@ struct mem_store {
     mem_job_t *lapsed;        /* queued jobs with an expired lease on record */
     mem_job_t *lapsed_tail;
     size_t lapsed_count;
+    size_t direct_jobs;       /* taken direct, not released yet (memory_release.c) */
     uint64_t stamp;           /* acquisitions so far (mem_task_t.stamp) */
 
     tempo__hmap_t results;
@@ -266,6 +267,7 @@ void tempo__mem_name_unref(tempo__hmap_t *map, mem_name_t *name);
 const char *tempo__mem_name_key(const void *item);
 mem_task_t *tempo__mem_task_ref(mem_store_t *st, const char *id);
 void tempo__mem_task_unref(mem_store_t *st, mem_task_t *task);
+void tempo__mem_task_names_free(mem_store_t *st); /* every one left, at the store's end */
 const char *tempo__mem_task_key(const void *item);
 /* Stored documents: the BSON bytes (their length is their first 4 bytes),
  * NULL for a NULL or empty document. */
@@ -297,6 +299,9 @@ void tempo__mem_schedule_moved(void *item, size_t index);
 tempo_status_t tempo__mem_schedules_reserve(mem_store_t *st, size_t added, size_t moved, tempo_error_t *err);
 void tempo__mem_schedule_place(mem_store_t *st, mem_schedule_t *s);
 void tempo__mem_schedule_unplace(mem_store_t *st, mem_schedule_t *s);
+/* New times for a schedule: moved within st->due when it stays due, else
+ * taken out of its index and placed again. */
+void tempo__mem_schedule_retime(mem_store_t *st, mem_schedule_t *s, tempo_time_t next, tempo_time_t last);
 void tempo__mem_schedule_remove(mem_store_t *st, mem_schedule_t *s);
 /* Remove `s` if it is finished and no job names it. */
 void tempo__mem_schedule_collect(mem_store_t *st, mem_schedule_t *s);
@@ -372,6 +377,8 @@ void tempo__mem_acquire_jobs(void *self, const char *owner, tempo_time_t now, te
                              tempo_store_jobs_cb cb, void *ud);
 void tempo__mem_release_job(void *self, const char *owner, const char *job_id, int64_t fence,
                             const tempo_job_result_t *result, tempo_store_status_cb cb, void *ud);
+void tempo__mem_release_direct(void *self, void *direct, const tempo_job_result_t *result,
+                               tempo_store_status_cb cb, void *ud);
 void tempo__mem_next_job_time(void *self, tempo_store_time_cb cb, void *ud);
 void tempo__mem_reap_abandoned(void *self, tempo_time_t now, tempo_store_jobs_cb cb, void *ud);
 

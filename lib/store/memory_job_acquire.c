@@ -253,6 +253,56 @@ void tempo__mem_release_job(void *self, const char *owner, const char *job_id, i
     tempo__mem_op_end(op);
 }
 
+/* ---- jobs taken direct (memory_release.c) ---- */
+
+/* The slot first, whatever else happens: a store that is stopping or cannot
+ * keep the result must not keep the task's slot for ever either. */
+static void direct_end(mem_store_t *st, mem_task_t *task)
+{
+    task->running--;
+    st->direct_jobs--;
+    tempo__mem_task_unref(st, task);
+}
+
+static tempo_status_t keep_direct_result(mem_store_t *st, const tempo_job_result_t *result, tempo_error_t *err)
+{
+    tempo_status_t rc = tempo__job_result_check(result, err);
+    if (rc != TEMPO_OK || result->expires_at <= result->finished_at)
+        return rc;
+    if (!tempo__mem_results_reserve(st, 1))
+        return tempo__error_set(err, TEMPO_ENOMEM, "out of memory storing the result of job '%s'",
+                                result->job_id);
+    mem_result_t *r = malloc(sizeof *r);
+    if (!r)
+        return tempo__error_set(err, TEMPO_ENOMEM, "out of memory storing the result of job '%s'",
+                                result->job_id);
+    rc = tempo__job_result_copy(&r->rec, result, err);
+    if (rc != TEMPO_OK) {
+        free(r);
+        return rc;
+    }
+    tempo__mem_result_store(st, r);
+    return TEMPO_OK;
+}
+
+void tempo__mem_release_direct(void *self, void *direct, const tempo_job_result_t *result,
+                               tempo_store_status_cb cb, void *ud)
+{
+    mem_store_t *st = self;
+    if (direct && !st->destroyed)
+        direct_end(st, direct);
+    if (!cb)
+        return;
+    mem_op_t *op = tempo__mem_op_begin(st, MEM_OP_STATUS, "release_direct", (mem_cb_t){.status = cb}, ud);
+    if (!op)
+        return;
+    if (op->status == TEMPO_OK && !direct)
+        op->status = tempo__error_set(&op->err, TEMPO_EINVAL, "direct is NULL");
+    if (op->status == TEMPO_OK && result)
+        op->status = keep_direct_result(st, result, &op->err);
+    tempo__mem_op_end(op);
+}
+
 /* ---- next time ---- */
 
 void tempo__mem_next_job_time(void *self, tempo_store_time_cb cb, void *ud)

@@ -73,6 +73,21 @@ void tempo__mem_schedule_unplace(mem_store_t *st, mem_schedule_t *s)
     s->pos = MEM_NPOS;
 }
 
+void tempo__mem_schedule_retime(mem_store_t *st, mem_schedule_t *s, tempo_time_t next, tempo_time_t last)
+{
+    s->last_fire_time = last;
+    /* The common case of a step: a due schedule stays due, later. One sift
+     * instead of a removal and an insertion. */
+    if (s->where == MEM_DUE && next != TEMPO_TIME_NONE && !s->paused && !s->owner) {
+        s->next_fire_time = next;
+        tempo__heap_update(&st->due, s->pos, next);
+        return;
+    }
+    tempo__mem_schedule_unplace(st, s);
+    s->next_fire_time = next;
+    tempo__mem_schedule_place(st, s);
+}
+
 static void set_fields(mem_schedule_t *s, const tempo_schedule_record_t *rec)
 {
     s->next_fire_time = rec->next_fire_time;

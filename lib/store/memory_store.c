@@ -36,6 +36,7 @@ static const tempo_store_ops_t memory_ops = {
     .cleanup = tempo__mem_cleanup,
     .list_results = tempo__mem_list_results,
     .step_schedules = tempo__mem_step_schedules,
+    .release_direct = tempo__mem_release_direct,
 };
 
 static void task_top_moved(void *item, size_t index)
@@ -100,7 +101,7 @@ void tempo__mem_store_free(mem_store_t *st)
     tempo__mem_schedules_free(st);
     tempo__mem_results_free(st);
     tempo__mem_tasks_free(st);
-    tempo__hmap_destroy(&st->tasks);
+    tempo__mem_task_names_free(st);
     tempo__hmap_destroy(&st->owners);
     tempo__hmap_destroy(&st->schedule_refs);
     tempo__heap_destroy(&st->task_tops);

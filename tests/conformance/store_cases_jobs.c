@@ -503,7 +503,7 @@ void sj_take_at_release(void **state)
         sh_job("j2", "task-a", "s", SH_T0, SH_T0), sh_job("j3", "task-a", "s", SH_T0, SH_T0)};
     tempo_job_take_t take[4];
     for (int i = 0; i < 4; i++)
-        take[i] = (tempo_job_take_t){SH_T0 + SH_SEC(30), 2, -1}; /* -1: the store must write it */
+        take[i] = (tempo_job_take_t){.until = SH_T0 + SH_SEC(30), .max_running = 2, .fence = -1}; /* -1: the store must write it */
     tempo_schedule_release_t rel = {.id = "s", .fence = fence, .next_fire_time = SH_T0 + SH_SEC(60),
                                     .last_fire_time = SH_T0, .jobs = jobs, .job_count = 4, .take = take};
     assert_int_equal(sh_release_schedules(h, "w1", &rel, 1), TEMPO_OK);

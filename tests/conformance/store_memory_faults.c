@@ -326,7 +326,7 @@ static bool step_plan(void *ud, const tempo_schedule_record_t *rec, tempo_schedu
     (void)ud;
     release_jobs[0] = sh_job("js1", "task-new", "s2", SH_T0, NOW);
     release_jobs[0].args = &big_args;
-    step_take = (tempo_job_take_t){NOW + SH_SEC(30), 0, 0};
+    step_take = (tempo_job_take_t){.until = NOW + SH_SEC(30)};
     releases[0] = (tempo_schedule_release_t){.id = rec->id, .next_fire_time = NOW + SH_SEC(60),
                                              .last_fire_time = rec->next_fire_time, .jobs = release_jobs,
                                              .job_count = 1, .take = &step_take};

@@ -98,7 +98,7 @@ static void release_taking(fix_t *f, tempo_time_t now, const char *const *ids, s
     for (size_t i = 0; i < n; i++) {
         jobs[i] = sh_job(ids[i], "task-u", "s", fire, now);
         jobs[i].result_expiration = TEMPO_HOURS(1);
-        take[i] = (tempo_job_take_t){now + LEASE, max, -1};
+        take[i] = (tempo_job_take_t){.until = now + LEASE, .max_running = max, .fence = -1};
     }
     tempo_schedule_release_t rel = {.id = "s", .fence = fence, .next_fire_time = fire + SH_SEC(60),
                                     .last_fire_time = fire, .jobs = jobs, .job_count = n, .take = take};

@@ -33,6 +33,7 @@ typedef struct harness {
     int n_runs;
     h_event_t events[H_MAX];
     int n_events;
+    uint64_t sub; /* the subscription to every event */
     /* in-loop jobs held open (hold mode), to complete later */
     tempo_job_t *held[H_MAX];
     int n_held;
@@ -89,8 +90,7 @@ static inline void h_init_store(harness_t *h, tempo_time_t start, const tempo_sc
     if (!o.identity)
         o.identity = "test-scheduler";
     assert_int_equal(tempo_scheduler_new(loop, store, &o, &h->s, &err), TEMPO_OK);
-    uint64_t sub;
-    assert_int_equal(tempo_scheduler_subscribe(h->s, TEMPO_EVENT_ALL, h_on_event, h, &sub, &err), TEMPO_OK);
+    assert_int_equal(tempo_scheduler_subscribe(h->s, TEMPO_EVENT_ALL, h_on_event, h, &h->sub, &err), TEMPO_OK);
 }
 
 static inline void h_init(harness_t *h)

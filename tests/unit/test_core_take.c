@@ -1,7 +1,8 @@
 /* Jobs taken at their schedule's release (step.c, store.h
  * tempo_job_take_t): a scheduler that is also a worker runs the jobs it just
  * made without acquiring them back from the store — and only within its own
- * max_concurrent_jobs, the task's max_running_jobs, and when they are due. */
+ * max_concurrent_jobs, the task's max_running_jobs, and when they are due.
+ * On the memory store they go direct (no record; release_direct). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,12 @@
 /* The memory store with acquire_jobs counted. */
 static tempo_store_ops_t counted_ops;
 static const tempo_store_ops_t *memory_ops;
+static void *counted_self;
 static int acquire_jobs_calls;
 static size_t acquire_jobs_got;
+static int direct_answered; /* release_direct with a callback */
+static int direct_quiet;    /* release_direct without one */
+static int extended_jobs;   /* job ids extend_leases was given */
 
 typedef struct relay {
     tempo_store_jobs_cb cb;
@@ -42,6 +47,24 @@ static void counted_acquire_jobs(void *self, const char *owner, tempo_time_t now
     memory_ops->acquire_jobs(self, owner, now, lease, limit, tasks, n, counted_answer, r);
 }
 
+static void counted_release_direct(void *self, void *direct, const tempo_job_result_t *result,
+                                   tempo_store_status_cb cb, void *ud)
+{
+    if (cb)
+        direct_answered++;
+    else
+        direct_quiet++;
+    memory_ops->release_direct(self, direct, result, cb, ud);
+}
+
+static void counted_extend_leases(void *self, const char *owner, const char *const *schedule_ids, size_t sn,
+                                  const char *const *job_ids, size_t jn, tempo_time_t until,
+                                  tempo_store_status_cb cb, void *ud)
+{
+    extended_jobs += (int)jn;
+    memory_ops->extend_leases(self, owner, schedule_ids, sn, job_ids, jn, until, cb, ud);
+}
+
 static tempo_store_t *counted_store(void)
 {
     tempo_store_t *store = NULL;
@@ -50,9 +73,13 @@ static tempo_store_t *counted_store(void)
     memory_ops = store->ops;
     counted_ops = *store->ops;
     counted_ops.acquire_jobs = counted_acquire_jobs;
+    counted_ops.release_direct = counted_release_direct;
+    counted_ops.extend_leases = counted_extend_leases;
     store->ops = &counted_ops;
     acquire_jobs_calls = 0;
     acquire_jobs_got = 0;
+    direct_answered = direct_quiet = extended_jobs = 0;
+    counted_self = store->self;
     return store;
 }
 
@@ -153,6 +180,160 @@ static void test_scheduler_role_takes_nothing(void **state)
     h_free(&h);
 }
 
+/* ---- direct jobs ---- */
+
+static void count_jobs(void *ud, tempo_status_t st, const tempo_error_t *err, const tempo_job_record_t *jobs,
+                       size_t n)
+{
+    (void)err, (void)jobs;
+    assert_int_equal(st, TEMPO_OK);
+    *(size_t *)ud = n;
+}
+
+static size_t stored_jobs(harness_t *h)
+{
+    size_t n = SIZE_MAX;
+    memory_ops->get_jobs(counted_self, NULL, 0, count_jobs, &n);
+    tempo_vloop_run(h->vloop);
+    assert_int_not_equal(n, SIZE_MAX);
+    return n;
+}
+
+/* A running job taken direct has no record in the store, keeps no lease to
+ * renew (however long it runs), and is released through release_direct —
+ * answered, because someone listens for JOB_RELEASED. */
+static void test_direct_job_has_no_record(void **state)
+{
+    (void)state;
+    harness_t h;
+    tempo_scheduler_options_t so = TEMPO_SCHEDULER_OPTIONS_INIT;
+    so.lease_duration = TEMPO_SECONDS(4);
+    h_init_store(&h, h_t0(), &so, counted_store());
+    h.hold = true;
+    h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
+    tempo_trigger_t *t = h_interval(h_t0() + TEMPO_SECONDS(1), TEMPO_SECONDS(60));
+    tempo_schedule_options_t o = h_sched_opts("a", "t", t);
+    assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
+    tempo_trigger_free(t);
+    h_start(&h);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(1));
+    assert_int_equal(h.n_runs, 1);
+    assert_int_equal(stored_jobs(&h), 0);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(20)); /* five lease durations */
+    assert_int_equal(extended_jobs, 0);
+    assert_int_equal(h_count_events(&h, TEMPO_EVENT_STORE_ERROR), 0);
+    assert_int_equal(tempo_job_complete(h.held[0], NULL), TEMPO_OK);
+    h.held[0] = NULL;
+    tempo_vloop_run(h.vloop);
+    assert_int_equal(direct_answered, 1);
+    assert_int_equal(direct_quiet, 0);
+    assert_int_equal(h_count_outcome(&h, TEMPO_OUTCOME_SUCCESS), 1);
+    assert_int_equal(acquire_jobs_got, 0);
+    h_free(&h);
+}
+
+/* Nobody listening, no result kept, no waiter: the slot is freed at once,
+ * with no answer to wait for. A subscriber to JOB_RELEASED brings the
+ * answered release back. */
+static void test_quiet_release(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_init_store(&h, h_t0(), NULL, counted_store());
+    tempo_scheduler_unsubscribe(h.s, h.sub);
+    h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
+    for (int i = 0; i < 10; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "s%d", i);
+        add_every_second(&h, id, "t");
+    }
+    h_start(&h);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(3));
+    assert_int_equal(h.n_runs, 30);
+    assert_int_equal(direct_quiet, 30);
+    assert_int_equal(direct_answered, 0);
+    uint64_t sub;
+    assert_int_equal(tempo_scheduler_subscribe(h.s, TEMPO_EVENT_JOB_RELEASED, h_on_event, &h, &sub, NULL),
+                     TEMPO_OK);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(1));
+    assert_int_equal(h.n_runs, 40);
+    assert_int_equal(direct_answered, 10);
+    assert_int_equal(h_count_outcome(&h, TEMPO_OUTCOME_SUCCESS), 10);
+    h_free(&h);
+}
+
+static void got_result(void *ud, tempo_status_t st, const tempo_error_t *err, const tempo_job_result_t *r)
+{
+    (void)err;
+    tempo_outcome_t *out = ud;
+    assert_int_equal(st, TEMPO_OK);
+    *out = r->outcome;
+}
+
+/* A direct job whose schedule keeps results: the store keeps it. */
+static void test_direct_result_kept(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_init_store(&h, h_t0(), NULL, counted_store());
+    h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
+    tempo_trigger_t *t = h_interval(h_t0() + TEMPO_SECONDS(1), TEMPO_SECONDS(60));
+    tempo_schedule_options_t o = h_sched_opts("a", "t", t);
+    o.job_result_expiration = TEMPO_SECONDS(600);
+    assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
+    tempo_trigger_free(t);
+    h_start(&h);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(2));
+    assert_int_equal(h.n_runs, 1);
+    assert_int_equal(direct_answered, 1);
+    tempo_outcome_t outcome = TEMPO_OUTCOME_ABANDONED;
+    assert_int_equal(tempo_scheduler_get_job_result(h.s, h.runs[0].job_id, got_result, &outcome, NULL), TEMPO_OK);
+    tempo_vloop_run(h.vloop);
+    assert_int_equal(outcome, TEMPO_OUTCOME_SUCCESS);
+    h_free(&h);
+}
+
+/* Stopped between the step and the start of its jobs (a JOB_ADDED
+ * subscriber stops it): the direct job is not lost but queued in the store,
+ * and its task slot is free again. */
+static bool stop_sent;
+
+static void stop_on_added(const tempo_event_t *ev, void *ud)
+{
+    harness_t *h = ud;
+    if (ev->type == TEMPO_EVENT_JOB_ADDED && !stop_sent) {
+        stop_sent = true;
+        assert_int_equal(tempo_scheduler_stop(h->s, TEMPO_SECONDS(5), h_answer_done, h), TEMPO_OK);
+    }
+}
+
+static void test_stopping_queues_direct_job(void **state)
+{
+    (void)state;
+    harness_t h;
+    h_init_store(&h, h_t0(), NULL, counted_store());
+    h_add_task(&h, "t", 1, TEMPO_DURATION_NONE);
+    add_every_second(&h, "a", "t");
+    uint64_t sub;
+    assert_int_equal(tempo_scheduler_subscribe(h.s, TEMPO_EVENT_JOB_ADDED, stop_on_added, &h, &sub, NULL),
+                     TEMPO_OK);
+    h_start(&h);
+    int answers = h.answers;
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(1));
+    tempo_vloop_run(h.vloop);
+    assert_int_equal(h.n_runs, 0);
+    assert_int_equal(h.answers, answers + 1); /* stopped */
+    assert_int_equal(h.last_status, TEMPO_OK);
+    assert_int_equal(direct_quiet, 1); /* the slot */
+    tempo_task_record_t task = {.id = "t", .max_running_jobs = 1, .misfire_grace_time = TEMPO_DURATION_NONE};
+    size_t n = SIZE_MAX;
+    memory_ops->acquire_jobs(counted_self, "other", h_t0() + TEMPO_SECONDS(1), TEMPO_SECONDS(30), 10, &task, 1,
+                             count_jobs, &n);
+    tempo_vloop_run(h.vloop);
+    assert_int_equal(n, 1); /* queued, and the task's one slot free for it */
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +341,10 @@ int main(void)
         cmocka_unit_test(test_task_limit_holds),
         cmocka_unit_test(test_concurrency_limit_holds),
         cmocka_unit_test(test_scheduler_role_takes_nothing),
+        cmocka_unit_test(test_direct_job_has_no_record),
+        cmocka_unit_test(test_quiet_release),
+        cmocka_unit_test(test_direct_result_kept),
+        cmocka_unit_test(test_stopping_queues_direct_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

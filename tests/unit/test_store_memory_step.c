@@ -1,6 +1,7 @@
 /* The memory store's step_schedules (store.h): acquisition, planning and
  * release in one call — which schedules it shows the planner and in what
- * order, what it applies, and where it stops. */
+ * order, what it applies, and where it stops; and jobs taken direct
+ * (tempo_job_take_t.direct, release_direct). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,9 @@ typedef struct planner {
     int n;
     int fail_at;
     bool wrong_id;
+    bool finish;            /* the schedule ends with this fire */
+    bool take;              /* ask to take the job, direct if it may */
+    tempo_job_take_t taken; /* the request, and the store's answer */
     tempo_schedule_release_t rel;
     tempo_job_record_t job;
     char job_id[40];
@@ -50,9 +54,14 @@ static bool plan(void *ud, const tempo_schedule_record_t *r, tempo_schedule_rele
                                   .scheduled_fire_time = r->next_fire_time,
                                   .original_fire_time = r->next_fire_time,
                                   .start_deadline = TEMPO_TIME_NONE, .created_at = T0};
-    p->rel = (tempo_schedule_release_t){.id = p->id, .next_fire_time = r->next_fire_time + SEC(60),
+    p->rel = (tempo_schedule_release_t){.id = p->id,
+                                        .next_fire_time = p->finish ? TEMPO_TIME_NONE : r->next_fire_time + SEC(60),
                                         .last_fire_time = r->next_fire_time, .jobs = &p->job, .job_count = 1,
                                         .status = -1};
+    if (p->take) {
+        p->taken = (tempo_job_take_t){.until = T0 + SEC(30), .max_running = 1, .direct_ok = true};
+        p->rel.take = &p->taken;
+    }
     *out = &p->rel;
     return true;
 }
@@ -250,6 +259,143 @@ static void test_bad_arguments(void **state)
     assert_int_equal(p.n, 0);
 }
 
+static size_t acquire(env_t *e, tempo_time_t now)
+{
+    tempo_task_record_t task = {.id = "t", .max_running_jobs = 1, .misfire_grace_time = TEMPO_DURATION_NONE};
+    answer_t a = {0};
+    e->store->ops->acquire_jobs(e->store->self, "w1", now, SEC(30), 10, &task, 1, on_jobs, &a);
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(a.status, TEMPO_OK);
+    return a.count;
+}
+
+typedef struct result_answer {
+    tempo_status_t status;
+    tempo_outcome_t outcome;
+    char job_id[40];
+} result_answer_t;
+
+static void on_result(void *ud, tempo_status_t status, const tempo_error_t *err, const tempo_job_result_t *r)
+{
+    (void)err;
+    result_answer_t *a = ud;
+    a->status = status;
+    if (r) {
+        a->outcome = r->outcome;
+        snprintf(a->job_id, sizeof a->job_id, "%s", r->job_id);
+    }
+}
+
+/* A job taken direct has no record: nothing lists it, yet it holds its
+ * task's slot (a queued job of that task waits) until release_direct,
+ * which keeps the result it is given. */
+static void test_direct_take(void **state)
+{
+    env_t *e = *state;
+    add(e, "a", T0);
+    add(e, "b", T0 + SEC(1));
+    planner_t p = {.take = true};
+    assert_int_equal(step(e, T0 + SEC(1), 1, &p).status, TEMPO_OK);
+    void *direct = p.taken.direct;
+    assert_non_null(direct);
+    assert_int_not_equal(p.taken.fence, 0);
+    assert_int_equal(jobs_in_store(e), 0);
+    /* b's job: the task's one slot is taken, so it is queued, not taken. */
+    assert_int_equal(step(e, T0 + SEC(1), 1, &p).status, TEMPO_OK);
+    assert_string_equal(p.seen[1], "b");
+    assert_null(p.taken.direct);
+    assert_int_equal(p.taken.fence, 0);
+    assert_int_equal(jobs_in_store(e), 1);
+    assert_int_equal(acquire(e, T0 + SEC(2)), 0); /* held back by the direct job */
+
+    tempo_job_result_t res = {.job_id = "job-a", .task_id = "t", .schedule_id = "a",
+                              .outcome = TEMPO_OUTCOME_SUCCESS, .scheduled_fire_time = T0,
+                              .started_at = T0 + SEC(2), .finished_at = T0 + SEC(3),
+                              .expires_at = T0 + SEC(63)};
+    answer_t a = {0};
+    e->store->ops->release_direct(e->store->self, direct, &res, on_status, &a);
+    assert_int_equal(a.calls, 0); /* answered later */
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.status, TEMPO_OK);
+    result_answer_t r = {0};
+    e->store->ops->get_job_result(e->store->self, "job-a", on_result, &r);
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(r.status, TEMPO_OK);
+    assert_int_equal(r.outcome, TEMPO_OUTCOME_SUCCESS);
+    assert_int_equal(acquire(e, T0 + SEC(3)), 1); /* b's job, now that the slot is free */
+}
+
+/* Without a result and a callback the slot is freed at once: no answer to
+ * wait for. A job kept no result for. */
+static void test_direct_quiet_release(void **state)
+{
+    env_t *e = *state;
+    add(e, "a", T0);
+    add(e, "b", T0 + SEC(1));
+    planner_t p = {.take = true};
+    step(e, T0 + SEC(1), 1, &p);
+    void *direct = p.taken.direct;
+    assert_non_null(direct);
+    step(e, T0 + SEC(1), 1, &p); /* b queued */
+    e->store->ops->release_direct(e->store->self, direct, NULL, NULL, NULL);
+    assert_int_equal(acquire(e, T0 + SEC(2)), 1);
+    result_answer_t r = {0};
+    e->store->ops->get_job_result(e->store->self, "job-a", on_result, &r);
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(r.status, TEMPO_ENOTFOUND);
+}
+
+/* The last job of a finishing schedule keeps a record (taken with a lease):
+ * it is what keeps the schedule listed until the job ends. */
+static void test_finishing_job_not_direct(void **state)
+{
+    env_t *e = *state;
+    add(e, "a", T0);
+    planner_t p = {.take = true, .finish = true};
+    step(e, T0, 1, &p);
+    assert_null(p.taken.direct);
+    assert_int_not_equal(p.taken.fence, 0);
+    assert_int_equal(jobs_in_store(e), 1);
+    answer_t got = {0};
+    const char *ids[1] = {"a"};
+    e->store->ops->get_schedules(e->store->self, ids, 1, on_schedules, &got);
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(got.count, 1);
+    tempo__schedule_records_free(got.recs, got.count);
+}
+
+/* Direct jobs never released (their scheduler went away) go with the
+ * store: teardown frees it, and the sanitizers and valgrind would see a
+ * leak. release_schedules ignores direct_ok: its jobs get records. */
+static void test_direct_left_at_free(void **state)
+{
+    env_t *e = *state;
+    add(e, "a", T0);
+    planner_t p = {.take = true};
+    step(e, T0, 1, &p);
+    assert_non_null(p.taken.direct);
+
+    add(e, "b", T0);
+    answer_t got = {0};
+    e->store->ops->acquire_schedules(e->store->self, "w1", T0, SEC(30), 10, on_schedules, &got);
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(got.count, 1);
+    tempo_job_record_t job = {.id = "job-b", .task_id = "t", .schedule_id = "b", .scheduled_fire_time = T0,
+                              .original_fire_time = T0, .start_deadline = TEMPO_TIME_NONE, .created_at = T0};
+    tempo_job_take_t take = {.until = T0 + SEC(30), .direct_ok = true};
+    tempo_schedule_release_t rel = {.id = "b", .fence = got.recs[0].lease.fence, .next_fire_time = T0 + SEC(60),
+                                    .last_fire_time = T0, .jobs = &job, .job_count = 1, .take = &take};
+    tempo__schedule_records_free(got.recs, got.count);
+    answer_t a = {0};
+    e->store->ops->release_schedules(e->store->self, "w1", &rel, 1, on_status, &a);
+    tempo_vloop_run(e->vloop);
+    assert_int_equal(a.status, TEMPO_OK);
+    assert_null(take.direct);
+    assert_int_not_equal(take.fence, 0);
+    assert_int_equal(jobs_in_store(e), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +404,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_failure_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_plan_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_take, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_quiet_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finishing_job_not_direct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_left_at_free, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
