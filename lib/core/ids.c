@@ -24,25 +24,34 @@ uint64_t tempo__rng_next(uint64_t *state)
     return mix64(*state);
 }
 
-/* 8-4-4-4-12 lowercase hex. By hand: this runs once per job made, and
- * snprintf was a third of a scheduling step's instructions. */
-static void format_uuid(uint64_t hi, uint64_t lo, int version, char out[37])
+/* Two hex digits per byte, most significant first. */
+static char *put_hex(char *p, uint64_t v, int bytes)
 {
     static const char hex[] = "0123456789abcdef";
+    for (int i = bytes - 1; i >= 0; i--) {
+        unsigned b = (unsigned)(v >> (8 * i)) & 0xffu;
+        *p++ = hex[b >> 4];
+        *p++ = hex[b & 0xf];
+    }
+    return p;
+}
+
+/* 8-4-4-4-12 lowercase hex. By hand: this runs once per job made, and
+ * snprintf was a third of a scheduling step's instructions. A byte at a
+ * time, each group straight from its bits. */
+static void format_uuid(uint64_t hi, uint64_t lo, int version, char out[37])
+{
     hi = (hi & ~UINT64_C(0xf000)) | ((uint64_t)version << 12);   /* version nibble */
     lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);      /* RFC 4122 variant */
-    char *p = out;
-    for (int i = 15; i >= 0; i--) {
-        *p++ = hex[(hi >> (4 * i)) & 0xf];
-        if (i == 8 || i == 4)
-            *p++ = '-';
-    }
+    char *p = put_hex(out, hi >> 32, 4);
     *p++ = '-';
-    for (int i = 15; i >= 0; i--) {
-        *p++ = hex[(lo >> (4 * i)) & 0xf];
-        if (i == 12)
-            *p++ = '-';
-    }
+    p = put_hex(p, hi >> 16, 2);
+    *p++ = '-';
+    p = put_hex(p, hi, 2);
+    *p++ = '-';
+    p = put_hex(p, lo >> 48, 2);
+    *p++ = '-';
+    p = put_hex(p, lo, 6);
     *p = '\0';
 }
 
