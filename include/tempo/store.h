@@ -330,8 +330,9 @@ typedef struct tempo_store_ops {
      * are copied) and answers later through cb. With both NULL: frees the
      * slot at once and answers nothing — it cannot fail (a job that keeps
      * no result and that nobody waits for, or one handed back after
-     * add_job queued it again). A store may be stopped: the slot is freed
-     * all the same. */
+     * add_job queued it again). A result without a callback is ignored
+     * (keeping it could fail, with nobody to tell). A store may be stopped:
+     * the slot is freed all the same. */
     void (*release_direct)(void *self, void *direct, const tempo_job_result_t *result, tempo_store_status_cb cb,
                            void *ud);
 } tempo_store_ops_t;

@@ -95,6 +95,14 @@ static void dead_list_results(void *self, const char *sid, tempo_time_t now, siz
     (void)self, (void)sid, (void)now, (void)limit, (void)cb, (void)ud;
 }
 
+/* The scheduler still believes its store takes jobs direct: the token it
+ * might hand back belonged to the freed store. */
+static void dead_release_direct(void *self, void *direct, const tempo_job_result_t *result, tempo_store_status_cb cb,
+                                void *ud)
+{
+    (void)self, (void)direct, (void)result, (void)cb, (void)ud;
+}
+
 static const tempo_store_ops_t dead_ops = {
     .size = sizeof(tempo_store_ops_t),
     .name = "freed",
@@ -121,6 +129,7 @@ static const tempo_store_ops_t dead_ops = {
     .reap_abandoned = dead_reap,
     .cleanup = dead_cleanup,
     .list_results = dead_list_results,
+    .release_direct = dead_release_direct,
 };
 
 static tempo_store_t dead_store = {&dead_ops, NULL};

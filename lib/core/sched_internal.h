@@ -127,8 +127,10 @@ struct tempo_scheduler {
     tempo__call_t work_call;
     bool work_busy, work_again, work_queued;
     /* The store may hold jobs queued for this worker: set by every kick,
-     * cleared when it said it holds none (worker.c). A finishing job looks
-     * for more only while it is set. */
+     * cleared when it said it holds none (worker.c). On a store of its own
+     * (the memory store: store_direct) a finishing job looks for more only
+     * while it is set; on a shared one, other processes queue jobs without
+     * telling us, so a finishing job always looks. */
     bool work_maybe;
     /* The worker wanted to look while a step was under way: it looks when
      * the step is done (step.c), since the step may hand it its jobs. It

@@ -215,6 +215,9 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
     if (release_quietly(s, r))
         return;
     tempo_time_t now = tempo_loop_now(s->loop);
+    tempo_time_t expires = now;
+    if (r->result_expiration > 0 && __builtin_add_overflow(now, r->result_expiration, &expires))
+        expires = INT64_MAX; /* kept "for ever", as the stores keep it */
     tempo_job_result_t res = {
         .job_id = r->id,
         .task_id = r->task_id,
@@ -223,7 +226,7 @@ static void release_with(tempo_scheduler_t *s, const tempo__running_t *r, tempo_
         .scheduled_fire_time = r->scheduled_fire_time,
         .started_at = started_at,
         .finished_at = now,
-        .expires_at = r->result_expiration > 0 ? now + r->result_expiration : now,
+        .expires_at = expires,
         .return_value = value,
         .error = error,
     };
@@ -266,7 +269,7 @@ void tempo__job_finish(tempo__running_t *r, tempo_outcome_t outcome, const bson_
     tempo__running_free(r);
     if (s->state != SCHED_RUNNING)
         tempo__maybe_finish_stop(s);
-    else if (s->work_maybe)
+    else if (s->work_maybe || !s->store_direct)
         tempo__work_kick(s); /* a slot is free, and jobs may wait for one */
 }
 

@@ -35,6 +35,9 @@
  *                 created_at then id;
  *   MEM_RUNNING   in st->job_leases, keyed by lease expiry, counted in its
  *                 task's `running` (the max_running_jobs slots);
+ *   (direct)      taken direct (memory_release.c): no mem_job_t at all —
+ *                 only its task's `running` and a reference to the task,
+ *                 which is its token, until release_direct;
  *   MEM_LAPSED    its lease expired: on st->lapsed (reap_abandoned's
  *                 worklist) with the lease still on record, in no queue —
  *                 not acquirable (store.h: a dead worker's job is reported
@@ -67,9 +70,9 @@ typedef struct mem_name {
 
 /* A task id as schedules and jobs name it, with that task's job queue. */
 typedef struct mem_task {
-    uint32_t refs;      /* schedules and jobs naming it */
-    uint32_t jobs;      /* its jobs, queued or running */
-    uint32_t running;   /* its jobs with a lease not seen expired */
+    uint32_t refs;      /* schedules and jobs naming it, and direct tokens */
+    uint32_t jobs;      /* its job records, queued or running */
+    uint32_t running;   /* its jobs with a lease not seen expired, and direct ones */
     uint32_t batch;     /* jobs prepared but not inserted (within one operation) */
     uint32_t top_pos;   /* index in st->task_tops; MEM_NPOS when the queue is empty */
     uint32_t merge_pos; /* acquire_jobs: index in its merge heap */

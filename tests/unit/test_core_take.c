@@ -270,7 +270,8 @@ static void got_result(void *ud, tempo_status_t st, const tempo_error_t *err, co
     *out = r->outcome;
 }
 
-/* A direct job whose schedule keeps results: the store keeps it. */
+/* A direct job whose schedule keeps results: the store keeps it — also
+ * "for ever" (an expiration that overflows the clock). */
 static void test_direct_result_kept(void **state)
 {
     (void)state;
@@ -281,15 +282,21 @@ static void test_direct_result_kept(void **state)
     tempo_schedule_options_t o = h_sched_opts("a", "t", t);
     o.job_result_expiration = TEMPO_SECONDS(600);
     assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
+    o = h_sched_opts("b", "t", t);
+    o.job_result_expiration = INT64_MAX;
+    assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
     tempo_trigger_free(t);
     h_start(&h);
     tempo_vloop_advance(h.vloop, TEMPO_SECONDS(2));
-    assert_int_equal(h.n_runs, 1);
-    assert_int_equal(direct_answered, 1);
-    tempo_outcome_t outcome = TEMPO_OUTCOME_ABANDONED;
-    assert_int_equal(tempo_scheduler_get_job_result(h.s, h.runs[0].job_id, got_result, &outcome, NULL), TEMPO_OK);
-    tempo_vloop_run(h.vloop);
-    assert_int_equal(outcome, TEMPO_OUTCOME_SUCCESS);
+    assert_int_equal(h.n_runs, 2);
+    assert_int_equal(direct_answered, 2);
+    for (int i = 0; i < 2; i++) {
+        tempo_outcome_t outcome = TEMPO_OUTCOME_ABANDONED;
+        assert_int_equal(tempo_scheduler_get_job_result(h.s, h.runs[i].job_id, got_result, &outcome, NULL),
+                         TEMPO_OK);
+        tempo_vloop_run(h.vloop);
+        assert_int_equal(outcome, TEMPO_OUTCOME_SUCCESS);
+    }
     h_free(&h);
 }
 
@@ -334,6 +341,44 @@ static void test_stopping_queues_direct_job(void **state)
     h_free(&h);
 }
 
+/* A store shared with other processes (here: the memory store without
+ * release_direct, so not one of its own) may get jobs queued behind the
+ * worker's back; a finishing job frees a slot and looks at once, not at the
+ * next poll. */
+static void test_shared_store_finish_looks(void **state)
+{
+    (void)state;
+    harness_t h;
+    tempo_scheduler_options_t so = TEMPO_SCHEDULER_OPTIONS_INIT;
+    so.max_concurrent_jobs = 1;
+    tempo_store_t *store = counted_store();
+    counted_ops.release_direct = NULL;
+    h_init_store(&h, h_t0(), &so, store);
+    h.hold = true;
+    h_add_task(&h, "t", 0, TEMPO_DURATION_NONE);
+    tempo_trigger_t *t = h_interval(h_t0() + TEMPO_SECONDS(1), TEMPO_SECONDS(60));
+    tempo_schedule_options_t o = h_sched_opts("a", "t", t);
+    assert_int_equal(h_add_schedule(&h, &o), TEMPO_OK);
+    tempo_trigger_free(t);
+    h_start(&h);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(1));
+    assert_int_equal(h.n_runs, 1);
+    tempo_vloop_advance(h.vloop, TEMPO_SECONDS(1)); /* the worker found nothing queued */
+    /* "Another process" queues a job, straight into the store. */
+    tempo_job_record_t job = {.id = "6c1f5d9e-0000-4000-8000-000000000001", .task_id = "t",
+                              .scheduled_fire_time = h_t0(), .original_fire_time = h_t0(),
+                              .start_deadline = TEMPO_TIME_NONE, .created_at = h_t0()};
+    memory_ops->add_job(counted_self, &job, NULL, NULL);
+    tempo_vloop_run(h.vloop);
+    assert_int_equal(h.n_runs, 1); /* the one slot is busy */
+    assert_int_equal(tempo_job_complete(h.held[0], NULL), TEMPO_OK);
+    h.held[0] = NULL;
+    tempo_vloop_run(h.vloop); /* no time passes */
+    assert_int_equal(h.n_runs, 2);
+    assert_string_equal(h.runs[1].job_id, job.id);
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_quiet_release),
         cmocka_unit_test(test_direct_result_kept),
         cmocka_unit_test(test_stopping_queues_direct_job),
+        cmocka_unit_test(test_shared_store_finish_looks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
